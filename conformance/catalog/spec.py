@@ -1,0 +1,61 @@
+"""One catalog entry: what the kit knows about an in-place op, declared rather than coded."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import torch
+
+from strategies.values import Bounds
+
+from .args import ArgDescriptor
+
+DtypePredicate = Callable[[torch.dtype], bool]
+
+
+@dataclasses.dataclass(frozen=True)
+class Deviation:
+    """A documented exception to the contract, with the one-line reason a reviewer can check.
+
+    ``raises_when(self_dtype, twin_result_dtype)`` says when the in-place call raises by design although
+    the out-of-place twin succeeds and its result could be cast to ``self``'s dtype.
+    """
+
+    reason: str
+    raises_when: Callable[[torch.dtype, torch.dtype], bool]
+
+
+@dataclasses.dataclass(frozen=True)
+class OpSpec:
+    """An in-place op, its out-of-place twin and how to draw its arguments.
+
+    ``name`` is the ``torch.Tensor`` method (``add_``), ``twin`` the out-of-place method (``add``).
+    ``domain`` bounds ``self``'s values for ops that reject some inputs outright (``mvlgamma_``).
+    """
+
+    name: str
+    twin: str
+    family: str
+    args: tuple[ArgDescriptor, ...] = ()
+    domain: Bounds | None = None
+    deviations: tuple[Deviation, ...] = ()
+    notes: str = ""
+
+    @property
+    def tensor_operands(self) -> tuple[str, ...]:
+        """Names of the arguments that may be tensors (and so may alias ``self``)."""
+        return tuple(a.name for a in self.args if getattr(a, "tensor", False))
+
+    def inplace(self) -> Callable:
+        """The in-place callable, looked up at call time so that a patched torch is what gets checked."""
+        return getattr(torch.Tensor, self.name)
+
+    def out_of_place(self) -> Callable:
+        return getattr(torch.Tensor, self.twin)
+
+    def declared_raise(self, self_dtype: torch.dtype, result_dtype: torch.dtype) -> str | None:
+        """The reason the in-place call raises by design for these dtypes, or None."""
+        for deviation in self.deviations:
+            if deviation.raises_when(self_dtype, result_dtype):
+                return deviation.reason
+        return None

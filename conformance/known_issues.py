@@ -1,0 +1,33 @@
+"""The kit's record of real torch bugs (``known_issues.toml``) and the xfail marks it implies."""
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import pathlib
+import tomllib
+
+PATH = pathlib.Path(__file__).with_name("known_issues.toml")
+
+
+@dataclasses.dataclass(frozen=True)
+class KnownIssue:
+    id: str
+    summary: str
+    tests: tuple[str, ...]
+    reproduction: str
+
+    def matches(self, test_name: str) -> bool:
+        return any(fnmatch.fnmatchcase(test_name, pattern) for pattern in self.tests)
+
+
+@functools.lru_cache(maxsize=None)
+def known_issues(path: pathlib.Path = PATH) -> tuple[KnownIssue, ...]:
+    data = tomllib.loads(path.read_text())
+    return tuple(KnownIssue(i["id"], " ".join(i["summary"].split()), tuple(i["tests"]), i["reproduction"].strip())
+                 for i in data.get("issue", ()))
+
+
+def issue_for(test_name: str) -> KnownIssue | None:
+    """The first known issue whose patterns match ``test_name`` (``test_x[add_-float32-cpu]``)."""
+    return next((issue for issue in known_issues() if issue.matches(test_name)), None)

@@ -1,0 +1,109 @@
+"""The pytest plugin: options, Hypothesis profiles, devices and parametrization of the suite.
+
+Registered through the ``pytest11`` entry point (and the repository's ``conftest.py``), so an installed kit
+works from any folder. Nothing happens at import; profiles are registered when pytest configures.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import Phase, settings
+
+from strategies.dtypes import CORE_DTYPES, dtype_name, supported_dtypes
+
+from .devices import DeviceError, validate_device
+from .known_issues import issue_for
+from .profiles import PROFILES, default_profile, register_profiles
+from .properties import RunOptions
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("inplace-conformance", "torch in-place conformance")
+    group.addoption("--device", action="append", default=None, metavar="DEVICE",
+                    help="device to check (repeatable): cpu, cuda, cuda:1, mps, xpu, meta, ... (default: cpu)")
+    group.addoption("--reference-device", default=None, metavar="DEVICE",
+                    help="compute every out-of-place twin on this device (default: the device under test)")
+    group.addoption("--reproduce-blob", default=None, metavar="BLOB",
+                    help="replay one failing example: the blob Hypothesis printed for the selected test")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    register_profiles()
+    config.addinivalue_line("markers", "conformance: a property of the in-place conformance suite")
+    profile = config.getoption("hypothesis_profile", None) or default_profile()
+    try:
+        profile_settings = settings.get_profile(profile)
+    except Exception:  # noqa: BLE001 - Hypothesis raises InvalidArgument for unknown names
+        raise pytest.UsageError(f"unknown Hypothesis profile {profile!r}; the kit's profiles are "
+                                f"{', '.join(PROFILES)}") from None
+    try:
+        devices = [validate_device(d) for d in (config.getoption("device") or ["cpu"])]
+        reference = config.getoption("reference_device")
+        reference = validate_device(reference) if reference else None
+    except DeviceError as error:
+        raise pytest.UsageError(str(error)) from None
+    config._conformance = {"devices": devices, "profile": profile, "options": RunOptions(
+        settings=profile_settings, reference_device=reference,
+        reproduce_blob=config.getoption("reproduce_blob"))}
+
+
+def pytest_report_header(config):
+    state = getattr(config, "_conformance", None)
+    if state:
+        return (f"inplace-conformance: devices {', '.join(state['devices'])}; profile {state['profile']}; "
+                f"reference device {state['options'].reference_device or 'same as tested'}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests that a known torch bug makes fail (``known_issues.toml``) as non-strict xfail."""
+    for item in items:
+        issue = issue_for(item.name)
+        if issue is not None:
+            item.add_marker(pytest.mark.xfail(reason=f"known torch issue {issue.id}: {issue.summary}",
+                                              strict=False))
+
+
+@pytest.fixture
+def conformance_options(request) -> RunOptions:
+    """The run's :class:`~conformance.properties.RunOptions`, with operand dtypes of the tested device.
+
+    An expected failure stops at its first failing example: shrinking it would only cost time.
+    """
+    options = request.config._conformance["options"]
+    device = request.node.callspec.params.get("device", "cpu") if hasattr(request.node, "callspec") else "cpu"
+    run_settings = options.settings
+    if request.node.get_closest_marker("xfail") is not None:
+        run_settings = settings(run_settings, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                                report_multiple_bugs=False)
+    return RunOptions(run_settings, options.reference_device, options.reproduce_blob,
+                      operand_dtypes=supported_dtypes(device, CORE_DTYPES))
+
+
+def parametrize_ops(metafunc, specs) -> None:
+    """Parametrize a suite test over ``spec`` x ``dtype`` x ``device``, ids like ``add_-float16-cpu``."""
+    if not {"spec", "dtype", "device"} <= set(metafunc.fixturenames):
+        return
+    params = [
+        pytest.param(spec, dtype, device, id=f"{spec.name}-{dtype_name(dtype)}-{device}")
+        for device in metafunc.config._conformance["devices"]
+        for spec in specs
+        for dtype in supported_dtypes(device)
+    ]
+    metafunc.parametrize("spec, dtype, device", params)
+
+
+_BLOB = re.compile(r"@reproduce_failure\('[^']+', b'([^']+)'\)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Append a one-line reproduction (``pytest ID --reproduce-blob=...``) to a failing suite test."""
+    report = yield
+    if report.failed and call.when == "call" and "spec" in getattr(item, "fixturenames", ()):
+        match = _BLOB.search(str(report.longrepr))
+        if match:
+            report.sections.append(("one-line reproduction",
+                                    f"pytest '{item.nodeid}' --reproduce-blob={match.group(1)}"))
+    return report

@@ -1,0 +1,66 @@
+"""Hypothesis properties over catalog ops: draw a case, run the checks. No pytest here.
+
+Each property builds its ``@given`` test on call, with explicit settings, so the kit never changes
+Hypothesis' global settings; ``database_key`` keeps each (op, dtype, device) test's saved examples apart.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import hypothesis
+from hypothesis import event, given, strategies as st
+
+from .catalog import cases
+from .checks import check_inplace_call
+from .support import unimplemented_reason
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What a run asks of every property: settings, reference device, reproduction of one blob."""
+
+    settings: hypothesis.settings
+    reference_device: str | None = None
+    reproduce_blob: str | None = None
+    operand_dtypes: tuple = ()
+
+
+def run(test, options: RunOptions, database_key: str) -> None:
+    """Run the Hypothesis test ``test`` under ``options``, keyed by ``database_key`` in the database."""
+    __tracebackhide__ = True
+    test = options.settings(test)
+    if options.reproduce_blob:
+        test = hypothesis.reproduce_failure(hypothesis.__version__, options.reproduce_blob.encode())(test)
+    test.hypothesis.inner_test._hypothesis_internal_add_digest = database_key.encode()
+    test()
+
+
+UNIMPLEMENTED_EXAMPLES = 5
+"""Examples run where the twin is not implemented for the dtype: enough to check error parity."""
+
+
+def inplace_agrees_with_twin(spec, dtype, device, options: RunOptions, *, aliasing: tuple[str | None, ...] = (None,),
+                             database_key: str = "") -> str | None:
+    """The whole contract of ``spec`` on ``self`` of ``dtype`` on ``device`` (DESIGN.md points 1 to 4).
+
+    ``aliasing`` lists the ways an operand may alias ``self`` (see ``ALIASING_MODES``; None: it does not).
+    Returns the twin's "not implemented" message when the combination is unsupported (after checking
+    error parity on a few examples), else None.
+    """
+    __tracebackhide__ = True
+    unimplemented = unimplemented_reason(spec, dtype, device)
+    if unimplemented:
+        options = dataclasses.replace(options, settings=hypothesis.settings(
+            options.settings, max_examples=min(UNIMPLEMENTED_EXAMPLES, options.settings.max_examples)))
+
+    @given(data=st.data())
+    def prop(data):
+        mode = data.draw(st.sampled_from(aliasing), label="aliasing") if len(aliasing) > 1 else aliasing[0]
+        case = data.draw(cases(spec, dtype, device, operand_dtypes=options.operand_dtypes, aliasing=mode),
+                         label="case")
+        case.reference_device = options.reference_device
+        outcome = check_inplace_call(case)
+        event("raised" if outcome.raised else "returned")
+
+    run(prop, options, database_key or f"{spec.name}-{dtype}-{device}-{aliasing}")
+    return unimplemented

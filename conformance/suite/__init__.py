@@ -1,0 +1,1 @@
+"""The conformance suite vendors run: parametrized op x dtype x device tests."""

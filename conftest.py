@@ -1,0 +1,2 @@
+"""Load the kit's pytest plugin when running from a checkout without installing it."""
+pytest_plugins = ["conformance.plugin"]
