@@ -25,12 +25,31 @@ class Deviation:
     raises_when: Callable[[torch.dtype, torch.dtype], bool]
 
 
+KINDS = ("method", "aten", "function", "init", "dunder", "foreach", "out")
+"""How a discovered in-place callable is reached (see ``inplace-conformance ops``)."""
+
+CONTRACT_CHECKS = ("identity", "storage", "outside-view", "views-see-write", "twin-values", "error-parity",
+                   "unchanged-on-error", "overlap", "version", "twin-purity")
+
+
+def resolve(path: str) -> Callable:
+    """``add_`` -> ``torch.Tensor.add_``; a dotted path (``torch.nn.functional.relu_``) -> that object."""
+    if "." not in path:
+        return getattr(torch.Tensor, path)
+    module, _, attr = path.rpartition(".")
+    obj = torch
+    for part in module.split(".")[1:]:
+        obj = getattr(obj, part)
+    return getattr(obj, attr)
+
+
 @dataclasses.dataclass(frozen=True)
 class OpSpec:
     """An in-place op, its out-of-place twin and how to draw its arguments.
 
-    ``name`` is the ``torch.Tensor`` method (``add_``), ``twin`` the out-of-place method (``add``).
-    ``domain`` bounds ``self``'s values for ops that reject some inputs outright (``mvlgamma_``).
+    ``name`` is the ``torch.Tensor`` method (``add_``) or a dotted path for other callables
+    (``torch.nn.functional.relu_``); ``twin`` likewise (``add``). ``domain`` bounds ``self``'s values for
+    ops that reject some inputs outright (``mvlgamma_``). ``checks`` names the contract checks that run.
     """
 
     name: str
@@ -40,6 +59,8 @@ class OpSpec:
     domain: Bounds | None = None
     deviations: tuple[Deviation, ...] = ()
     notes: str = ""
+    kind: str = "method"
+    checks: tuple[str, ...] = CONTRACT_CHECKS
 
     @property
     def tensor_operands(self) -> tuple[str, ...]:
@@ -48,10 +69,10 @@ class OpSpec:
 
     def inplace(self) -> Callable:
         """The in-place callable, looked up at call time so that a patched torch is what gets checked."""
-        return getattr(torch.Tensor, self.name)
+        return resolve(self.name)
 
     def out_of_place(self) -> Callable:
-        return getattr(torch.Tensor, self.twin)
+        return resolve(self.twin)
 
     def declared_raise(self, self_dtype: torch.dtype, result_dtype: torch.dtype) -> str | None:
         """The reason the in-place call raises by design for these dtypes, or None."""
