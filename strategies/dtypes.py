@@ -94,15 +94,17 @@ def kind(dtype: torch.dtype) -> str:
 
 @functools.lru_cache(maxsize=None)
 def supports_dtype(device: str, dtype: torch.dtype) -> bool:
-    """Whether ``device`` can hold ``dtype`` at all: create, fill, copy to and from the CPU, compare.
+    """Whether ``device`` can hold ``dtype`` at all: create, fill, copy (to and from the CPU where values
+    exist: not on ``meta``), compare.
 
     Run lazily and cached per (device, dtype), so importing this module touches no device.
     """
     try:
         t = torch.empty(3, dtype=dtype, device=device)
         t.fill_(1)
-        back = t.cpu()
-        t.copy_(back.to(device))
+        torch.empty_like(t).copy_(t)
+        if t.device.type != "meta":
+            t.copy_(t.cpu().to(device))
         (t == t).all()
     except (RuntimeError, TypeError, NotImplementedError, AssertionError):
         return False
