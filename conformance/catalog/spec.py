@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Callable
 
 import torch
@@ -33,10 +34,16 @@ CONTRACT_CHECKS = ("identity", "storage", "outside-view", "views-see-write", "tw
 
 
 def resolve(path: str) -> Callable:
-    """``add_`` -> ``torch.Tensor.add_``; a dotted path (``torch.nn.functional.relu_``) -> that object."""
+    """``add_`` -> ``torch.Tensor.add_``; a dotted path (``torch.nn.functional.relu_``) -> that object.
+
+    A path outside ``torch`` (``conformance.catalog.references.fill_diagonal``) names a kit-written
+    reference, for in-place ops that have no out-of-place twin in torch.
+    """
     if "." not in path:
         return getattr(torch.Tensor, path)
     module, _, attr = path.rpartition(".")
+    if module.split(".")[0] != "torch":
+        return getattr(importlib.import_module(module), attr)
     obj = torch
     for part in module.split(".")[1:]:
         obj = getattr(obj, part)
