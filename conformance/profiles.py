@@ -18,8 +18,13 @@ COMMON = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck
 
 
 def register_profiles() -> None:
+    """Register the kit's profiles. Hypothesis ships a ``ci`` profile of its own: the kit's extends it."""
     for name, values in PROFILES.items():
-        settings.register_profile(name, **COMMON, **values)
+        try:
+            parent = settings.get_profile(name)
+        except Exception:  # noqa: BLE001 - InvalidArgument: no such profile yet
+            parent = None
+        settings.register_profile(name, parent=parent, **COMMON, **values)
 
 
 def default_profile() -> str:

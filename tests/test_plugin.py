@@ -1,0 +1,96 @@
+"""The pytest plugin as users meet it: ids, options, bad input, one-line reproductions, no import side effects.
+
+Each test runs pytest (or Python) in a subprocess, as a user would, from the repository checkout.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SUITE = ROOT / "conformance" / "suite" / "test_pointwise.py"
+
+
+def run(args, *, env=None, cwd=ROOT, python=False):
+    command = [sys.executable] + (args if python else ["-m", "pytest", "-p", "no:cacheprovider", *args])
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(cwd)]), **(env or {})}
+    environment.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300)
+
+
+def test_import_has_no_side_effects():
+    code = textwrap.dedent("""
+        import torch, hypothesis, hypothesis.errors
+        before = {n: getattr(torch.Tensor, n) for n in dir(torch.Tensor)}
+        import conformance, strategies, conformance.plugin, conformance.catalog, conformance.checks
+        import conformance.properties, conformance.suite.test_pointwise
+        assert not torch.cuda.is_initialized(), "CUDA initialised at import"
+        assert hypothesis.settings.get_current_profile_name() == "default", "a profile was loaded at import"
+        try:
+            hypothesis.settings.get_profile("nightly")
+        except hypothesis.errors.InvalidArgument:
+            pass
+        else:
+            raise AssertionError("the kit's profiles were registered at import")
+        assert before == {n: getattr(torch.Tensor, n) for n in dir(torch.Tensor)}, "torch.Tensor patched"
+        print("clean")
+    """)
+    result = run(["-c", code], python=True)
+    assert result.returncode == 0 and "clean" in result.stdout, result.stderr
+
+
+def test_ids_read_op_dtype_device():
+    result = run([str(SUITE), "--collect-only", "-q"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_inplace_agrees_with_twin[add_-float16-cpu]" in result.stdout
+    assert "test_inplace_with_strided_aliased_operand[mul_-int64-cpu]" in result.stdout
+
+
+def one_error_line(result) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, result.stdout + result.stderr
+    return errors[0]
+
+
+def test_unknown_device_is_one_clear_line():
+    assert "unknown device 'nosuchdevice'" in one_error_line(run([str(SUITE), "--device", "nosuchdevice"]))
+
+
+def test_unusable_device_is_one_clear_line():
+    line = one_error_line(run([str(SUITE), "--device", "cpu", "--device", "cuda"]))
+    assert "device 'cuda' is not usable here" in line
+
+
+def test_unknown_profile_is_one_clear_line():
+    line = one_error_line(run([str(SUITE), "--hypothesis-profile", "weekly"]))
+    assert "unknown Hypothesis profile 'weekly'" in line and "nightly" in line
+
+
+PLANTED_PLUGIN = """
+import torch
+_add_ = torch.Tensor.add_
+def add_(self, other, **kw):  # planted bug: writes through .data, the version counter never moves
+    _add_(self.data, other, **kw)
+    return self
+torch.Tensor.add_ = add_
+"""
+
+
+def test_failure_gives_a_one_line_reproduction_that_replays(tmp_path):
+    (tmp_path / "planted_version_bug.py").write_text(PLANTED_PLUGIN)
+    test_id = f"{SUITE}::test_inplace_agrees_with_twin[add_-float32-cpu]"
+    first = run(["-p", "planted_version_bug", test_id], cwd=tmp_path, env={"CI": "true"})
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "[version] add_ on self float32" in first.stdout
+    line = re.search(r"^pytest '(.+)' --reproduce-blob=(\S+)$", first.stdout, re.M)
+    assert line, first.stdout
+    again = run(["-p", "planted_version_bug", test_id, f"--reproduce-blob={line.group(2)}"], cwd=tmp_path)
+    assert again.returncode == 1 and "[version] add_ on self float32" in again.stdout, again.stdout
+    clean = run([test_id, f"--reproduce-blob={line.group(2)}"], cwd=tmp_path)
+    assert "DidNotReproduce" in clean.stdout  # on real torch the same example passes
