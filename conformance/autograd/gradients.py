@@ -60,8 +60,8 @@ def _grads(fn, x, args, kwargs, weight, probe):
     except (RuntimeError, NotImplementedError) as error:
         return error, None
     terms = [_loss(g, probe) for g in first if g is not None and g.requires_grad]
-    if not terms:
-        return first, None
+    if not terms:  # gradients independent of the inputs: second order is zero
+        return first, (None,) * len(inputs)
     try:
         second = torch.autograd.grad(sum(terms), inputs, allow_unused=True)
     except (RuntimeError, NotImplementedError) as error:

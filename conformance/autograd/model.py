@@ -33,12 +33,13 @@ def _tensors(value):
 class SavedModel:
     """Which storages each autograd node saved, read once per node while the saved tensors are intact.
 
-    Call :meth:`observe` with the live tensors before every write; a write must raise at backward when a node
+    Call :meth:`observe` on every new tensor right after the step that made it; a write must raise at backward when a node
     read before it and run by backward (:meth:`reachable_nodes`) saved the storage it reached.
     """
 
     def __init__(self):
         self._nodes: dict[int, tuple[object, frozenset[int]]] = {}  # id(node) -> (node kept alive, storages)
+        self.unreadable: list[RuntimeError] = []
 
     @staticmethod
     def _read(node) -> frozenset[int]:
@@ -51,7 +52,12 @@ class SavedModel:
             node = stack.pop()
             if node is None or id(node) in self._nodes:
                 continue
-            self._nodes[id(node)] = (node, self._read(node))
+            try:
+                keys = self._read(node)
+            except RuntimeError as error:  # unpacking checks the version: something wrote in the same step
+                self.unreadable.append(error)
+                keys = frozenset()
+            self._nodes[id(node)] = (node, keys)
             stack.extend(next_node for next_node, _ in node.next_functions)
 
     def observed(self) -> frozenset[int]:

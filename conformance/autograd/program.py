@@ -120,7 +120,8 @@ def _views(i: int, a: Node, n: int) -> list[tuple[str, Step, Node]]:
 
 @st.composite
 def programs(draw, max_leaves: int = 3, max_steps: int = 6) -> Program:
-    """A drawn program: 1 to ``max_leaves`` leaves of shape (), (m,) or (m, m), then up to ``max_steps`` steps."""
+    """A drawn program: 1 to ``max_leaves`` leaves of shape (), (m,) or (m, m), then up to ``max_steps`` steps
+    (an in-place step may come with a fresh view of an intermediate to write through: one more step)."""
     m = draw(st.integers(2, 3), label="m")
     shapes = tuple(draw(st.lists(st.sampled_from([(m, m), (m,), ()]), min_size=1, max_size=max_leaves),
                         label="leaf shapes"))
@@ -128,6 +129,18 @@ def programs(draw, max_leaves: int = 3, max_steps: int = 6) -> Program:
     steps = []
     for _ in range(draw(st.integers(1, max_steps), label="steps")):
         form = draw(st.sampled_from([f for f in FORMS if _candidates(f, nodes)]), label="form")
+        if form.startswith("inplace") and draw(st.booleans(), label="on a fresh view of an intermediate?"):
+            views = [c for c in _candidates("view", nodes) if not c[2].leafish]
+            if views:  # the write then goes through the base's CopySlices node
+                _, step, node = draw(st.sampled_from(views), label="view step")
+                steps.append(step)
+                nodes.append(node)
+                on_view = [c for f in (form, "inplace unary") for c in _candidates(f, nodes)
+                           if c[1].inplace == len(nodes) - 1]
+                _, step, node = draw(st.sampled_from(on_view), label="step")
+                steps.append(step)
+                nodes.append(node)
+                continue
         _, step, node = draw(st.sampled_from(_candidates(form, nodes)), label="step")
         steps.append(step)
         nodes.append(node)
@@ -221,7 +234,8 @@ class Run:
 
 
 def execute(program: Program, device: str = "cpu", mutation: Mutation | None = None) -> Run:
-    """Run ``program`` (observing the graph before every write), apply ``mutation``, then backward."""
+    """Run ``program`` (reading each new node's saved tensors right after its step), apply ``mutation``,
+    then backward."""
     from .model import SavedModel, storage_key
 
     ns = {"torch": torch, "device": device}
@@ -232,23 +246,25 @@ def execute(program: Program, device: str = "cpu", mutation: Mutation | None = N
     for k, line in enumerate(lines):
         step = program.steps[k - n_leaves - 1] if k > n_leaves else None
         if step is not None and step.inplace is not None:
-            target = ns[f"n{step.inplace}"]
-            model.observe([ns[f"n{i}"] for i in range(k - 1)])
-            run.events.append(Event(line, storage_key(target), True, model.observed()))
+            run.events.append(Event(line, storage_key(ns[f"n{step.inplace}"]), True, model.observed()))
             if step.view_of is not None:
                 model.observe_wrapped_inplace(_compiled(line), ns, f"n{step.inplace}", f"n{k - 1}")
                 continue
         exec(_compiled(line), None, ns)
+        if step is not None:
+            model.observe([ns[f"n{k - 1}"]])  # read every new node at once, before anything can mutate
     for line in program.loss_lines():
         exec(_compiled(line), None, ns)
     run.loss = ns["loss"]
+    model.observe([run.loss])
     if mutation is not None:
-        model.observe([run.loss])
         text = "\n".join(mutation.lines(program))
         run.events.append(Event(text, storage_key(ns[f"n{mutation.target}"]), mutation.counted, model.observed()))
         exec(_compiled(text), None, ns)
     leaves = [ns[f"n{i}"] for i in range(n_leaves)]
     try:
+        if model.unreadable:  # a saved tensor changed before the model could read it: no write predicted that
+            raise model.unreadable[0]
         run.loss.backward()
     except RuntimeError as error:
         run.error = error

@@ -69,7 +69,7 @@ def check_write(what: str, write, base: torch.Tensor, handle: str) -> bool:
     before = [t._version for t in tensors]
     try:
         write(tensors[0])
-    except (RuntimeError, TypeError):
+    except (RuntimeError, TypeError, IndexError):  # not applicable to this handle (e.g. t[0] on a 0-d view)
         return False
     after = [t._version for t in tensors]
     if after[0] <= before[0]:
