@@ -83,6 +83,24 @@ def _compare(check, spec, dtype, device, want, got, source):
                                      f"as through {spec.twin}: {expected}", observed, source)
 
 
+def _literal(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"torch.tensor({value.detach().cpu().tolist()!r}, dtype={value.dtype}, requires_grad=True)"
+    return repr(value)
+
+
+def _reproduction(spec, x, args, kwargs, weight) -> str:
+    """Source comparing the two first-order gradients w.r.t. ``x`` on the exact values of the case."""
+    call_args = ", ".join([*(_literal(a) for a in args), *(f"{k}={_literal(v)}" for k, v in kwargs.items())])
+    loss = "(({}) * w.conj()).real.sum()"
+    return "\n".join([
+        "import torch", f"x = {_literal(x)}", f"w = {_literal(weight.detach())}.detach()",
+        f"twin = torch.autograd.grad({loss.format(f'torch.Tensor.{spec.twin}(x, {call_args})')}, x)",
+        f"inplace = torch.autograd.grad({loss.format(f'torch.Tensor.{spec.name}(x.clone(), {call_args})')}, x)",
+        "print(twin, inplace)",
+    ])
+
+
 def check_gradients(spec, shape, dtype, device, gen) -> str:
     """Compare in-place and twin gradients of ``spec`` on a ``self`` of ``shape``; returns what was compared."""
     __tracebackhide__ = True
@@ -98,8 +116,7 @@ def check_gradients(spec, shape, dtype, device, gen) -> str:
 
     twin_first, twin_second = _grads(spec.out_of_place(), x, args, kwargs, weight, probe)
     first, second = _grads(through_inplace, x, args, kwargs, weight, probe)
-    source = (f"x = {x.detach()!r}.requires_grad_()  # args {args} kwargs {kwargs}\n"
-              f"torch.autograd.grad(({spec.name}(x.clone(), ...) * w).sum(), x) vs {spec.twin}(x, ...)")
+    source = _reproduction(spec, x, args, kwargs, weight)
     if isinstance(twin_first, BaseException):
         return "twin not differentiable here"
     declared = spec.name in INPLACE_DERIVATIVE_NOT_IMPLEMENTED
