@@ -23,6 +23,13 @@ GRADIENT_OPS_PER_EXAMPLE = 8
 over the catalog, from a drawn start, so that the ``ci`` profile's 40 examples cover every op."""
 
 
+def unsupported_reason(device: str) -> str | None:
+    """Why the autograd properties cannot run on ``device`` (None: they can)."""
+    if torch.device(device).type == "meta":
+        return "meta tensors have no values and no storage addresses, which the saved-tensor model relates by"
+    return None
+
+
 def _generator(data) -> torch.Generator:
     return torch.Generator().manual_seed(data.draw(st.integers(0, 2**16), label="seed"))
 

@@ -8,6 +8,13 @@ from conformance.autograd import properties
 from conformance.autograd.optimizers import OPTIMIZERS, implementations
 
 
+@pytest.fixture(autouse=True)
+def _skip_unsupported_device(request):
+    reason = properties.unsupported_reason(request.node.callspec.params["device"])
+    if reason:
+        pytest.skip(reason)
+
+
 def pytest_generate_tests(metafunc):
     devices = metafunc.config._conformance["devices"]
     if "optimizer" in metafunc.fixturenames:
