@@ -33,8 +33,8 @@ def _tensors(value):
 class SavedModel:
     """Which storages each autograd node saved, read once per node while the saved tensors are intact.
 
-    Call :meth:`observe` on every new tensor right after the step that made it; a write must raise at backward when a node
-    read before it and run by backward (:meth:`reachable_nodes`) saved the storage it reached.
+    Call :meth:`observe` on every new tensor right after the step that made it. A write must make backward
+    raise when a node read before it, and run by backward (:meth:`reachable_nodes`), saved its storage.
     """
 
     def __init__(self):
