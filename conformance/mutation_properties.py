@@ -5,12 +5,19 @@ settings and runs it through :func:`conformance.properties.run`.
 """
 from __future__ import annotations
 
+import torch
 from hypothesis import given, strategies as st
 
+from strategies.layouts import LAYOUT_KINDS
 from strategies.shapes import shapes
 from strategies.tensors import BuiltTensor, built_tensors
 
+from .catalog import cases
+from .checks import check_inplace_call
+from .checks.foreach import check_foreach_call, fresh, fresh_arg
+from .checks.init import check_init_call
 from .checks.metadata import check_metadata_call
+from .checks.mutation import check_declared_no_op
 from .checks.random import SAMPLE_LAYOUTS, check_random_call, check_random_distribution
 from .properties import RunOptions, run
 
@@ -75,3 +82,104 @@ def metadata_op_conforms(spec, device, options: RunOptions, *, dtypes=None, data
         check_metadata_call(spec, built, args, device, subject_tensor=subject)
 
     run(prop, options, database_key or f"{spec.name}-{device}-{dtypes}")
+
+
+def flagged_op_conforms(spec, dtype, device, options: RunOptions, *, database_key: str = "") -> None:
+    """The generic pointwise contract (``check_inplace_call``) for a catalog entry with declared no-op
+    calls (``spec.no_op``): those must return ``self`` and change nothing, not even the version."""
+    __tracebackhide__ = True
+
+    @given(data=st.data())
+    def prop(data):
+        case = data.draw(cases(spec, dtype, device, operand_dtypes=options.operand_dtypes), label="case")
+        case.reference_device = options.reference_device
+        reason = spec.no_op(case.self.tensor, case.kwargs) if spec.no_op else None
+        if reason:
+            check_declared_no_op(case, reason)
+        else:
+            check_inplace_call(case)
+
+    run(prop, options, database_key or f"{spec.name}-{dtype}-{device}")
+
+
+NOT_EXPANDED = tuple(k for k in LAYOUT_KINDS if k != "expanded")
+
+
+def init_conforms(spec, device, options: RunOptions, *, dtypes=None, database_key: str = "") -> None:
+    """A ``torch.nn.init`` function on drawn non-empty tensors (plain or ``nn.Parameter``) of every
+    layout but expanded, with drawn arguments and seed."""
+    __tracebackhide__ = True
+    dtypes = tuple(dtypes or spec.dtypes)
+
+    @given(data=st.data())
+    def prop(data):
+        dtype = _dtype(data, dtypes)
+        shape = data.draw(shapes(max_dims=5 if 5 in spec.dims else 4, allow_empty=False), label="self shape")
+        built = data.draw(built_tensors(dtype, shape, device, layout_kinds=NOT_EXPANDED, label="self"), label="self")
+        kwargs = data.draw(spec.draw_kwargs(shape), label="arguments")
+        seed = data.draw(SEEDS, label="seed")
+        as_parameter = data.draw(st.booleans(), label="as nn.Parameter")
+        check_init_call(spec, built, kwargs, seed, device, as_parameter=as_parameter)
+
+    run(prop, options, database_key or f"{spec.name}-{device}-{dtypes}")
+
+
+SCALARS = st.one_of(st.integers(-4, 4), st.floats(-4, 4, allow_nan=False, width=32))
+
+
+@st.composite
+def _foreach_arguments(draw, spec, selves, dtype, device):
+    """``(args, kwargs)`` of one drawn argument form of ``spec`` for the tensors ``selves``."""
+    def like_selves(label):
+        return [draw(built_tensors(dtype, b.layout.shape, device, layout_kinds=NOT_EXPANDED, label=f"{label}[{j}]"),
+                     label=f"{label}[{j}]") for j, b in enumerate(selves)]
+    form = draw(st.sampled_from(spec.forms), label="argument form")
+    n = len(selves)
+    if form == "none":
+        return [], {}
+    if form == "scalar":
+        return [draw(SCALARS, label="scalar")], {}
+    if form == "scalars":
+        return [draw(st.lists(SCALARS, min_size=n, max_size=n), label="scalars")], {}
+    if form == "lerp":
+        weight = draw(st.one_of(st.floats(0, 1, width=32), st.none()), label="weight (None: a list)")
+        return [like_selves("end"), weight if weight is not None else like_selves("weight")], {}
+    if form == "ternary":
+        value = draw(st.sampled_from(["scalar", "scalars", "tensor"]), label="value form")
+        scalars = draw(st.lists(SCALARS, min_size=n, max_size=n), label="values")
+        value = {"scalar": scalars[0], "scalars": scalars, "tensor": torch.tensor(scalars, dtype=torch.float64)}[value]
+        return [like_selves("tensor1"), like_selves("tensor2"), value], {}
+    other = (like_selves("other") if form == "tensors" else
+             draw(built_tensors(dtype, (), device, label="other"), label="other"))
+    kwargs = {"alpha": draw(st.integers(-3, 3), label="alpha")} if spec.alpha and draw(st.booleans(), label="alpha?") else {}
+    return [other], kwargs
+
+
+def foreach_groups(specs) -> list[tuple]:
+    """Foreach specs grouped by argument forms, alpha and dtypes: one group shares every draw."""
+    groups: dict = {}
+    for spec in specs:
+        groups.setdefault((spec.forms, spec.alpha, spec.dtypes), []).append(spec)
+    return [tuple(g) for g in groups.values()]
+
+
+def foreach_conforms(specs, device, options: RunOptions, *, dtypes=None, database_key: str = "") -> None:
+    """Foreach ops sharing argument forms (see :func:`foreach_groups`) on 1 to 3 drawn tensors (each its
+    own shape and layout): every op of ``specs`` runs on fresh copies of the same draws (draws dominate
+    the cost), against the loop of its single-tensor op."""
+    __tracebackhide__ = True
+    specs = tuple(specs) if isinstance(specs, (tuple, list)) else (specs,)
+    dtypes = tuple(dtypes or specs[0].dtypes)
+
+    @given(data=st.data())
+    def prop(data):
+        dtype = _dtype(data, dtypes)
+        n = data.draw(st.integers(1, 3), label="list length")
+        selves = [data.draw(built_tensors(dtype, data.draw(shapes(max_dims=3), label=f"shape[{j}]"), device,
+                                          layout_kinds=NOT_EXPANDED, label=f"self[{j}]"), label=f"self[{j}]")
+                  for j in range(n)]
+        args, kwargs = data.draw(_foreach_arguments(specs[0], selves, dtype, device), label="arguments")
+        for spec in specs:
+            check_foreach_call(spec, [fresh(b) for b in selves], fresh_arg(args), kwargs, device)
+
+    run(prop, options, database_key or f"{specs[0].name}-{device}-{dtypes}")

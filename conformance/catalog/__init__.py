@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from . import pointwise
+from . import metadata_ops, nn_ops, random_ops
 from .case import ALIASING_MODES, Case, cases
 from .spec import Deviation, OpSpec
 
 FAMILIES = {"pointwise": pointwise.SPECS}
+
+FAMILIES.update({"random": random_ops.SPECS, "metadata": metadata_ops.SPECS,
+                 "nn.functional": nn_ops.ACTIVATIONS + nn_ops.INPLACE_FLAG + (nn_ops.FEATURE_DROPOUT,) + nn_ops.MODULES,
+                 "nn.init": nn_ops.INIT_SPECS, "dunder": nn_ops.DUNDERS, "foreach": nn_ops.FOREACH})
 
 
 def all_specs() -> tuple[OpSpec, ...]:

@@ -30,6 +30,8 @@ class MetadataSpec(OpSpec):
     dtype (see :meth:`arguments`). ``exceptions`` maps a lifted clause to its one-line reason."""
 
     family: str = "metadata"
+    checks: tuple[str, ...] = ("identity", "metadata", "storage", "twin-values", "outside-view", "views-see-write",
+                               "version", "error-parity", "unchanged-on-error", "autograd")
     draw_args: Callable = None
     expected: Callable = None
     storage_rule: str = "view"

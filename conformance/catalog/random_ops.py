@@ -38,6 +38,8 @@ class RandomSpec(OpSpec):
     """
 
     family: str = "random"
+    checks: tuple[str, ...] = ("identity", "storage", "version", "outside-view", "views-see-write", "error-parity",
+                               "unchanged-on-error", "support", "seed", "twin-values", "distribution")
     params: Callable = None
     support: Callable = None
     cdf: Callable | None = None

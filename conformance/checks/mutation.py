@@ -14,8 +14,8 @@ from strategies.tensors import BuiltTensor
 
 from .compare import bitwise_equal, comparable
 from .failure import ConformanceFailure
-from .inplace import StorageMetadata
-from .repro import PREAMBLE, storage_literal
+from .inplace import StorageMetadata, call, check_twin_purity
+from .repro import PREAMBLE, call_text, describe_tensor, reproduction, storage_literal
 
 
 def expect_identity(result, self_t: torch.Tensor, subject: str, repro) -> None:
@@ -73,3 +73,31 @@ def tensor_lines(name: str, built: BuiltTensor, storage_before: torch.Tensor, de
 
 def snippet(*lines: str) -> str:
     return "\n".join([PREAMBLE, *lines])
+
+
+def check_declared_no_op(case, reason: str) -> None:
+    """A call the catalog declares a no-op (``reason``): where the twin raises it raises too; otherwise it
+    returns ``self`` with its metadata and every storage element unchanged. The version clause is lifted
+    (``reason`` says why). Raises :class:`ConformanceFailure`."""
+    __tracebackhide__ = True
+    self_t = case.self.tensor
+    subject = f"{case.op.name} on self {describe_tensor(self_t)} (declared no-op: {reason})"
+    before, meta = case.self.storage.clone(), StorageMetadata.of(self_t)
+    args, kwargs = case.call_arguments()[1:]
+
+    def repro() -> str:
+        return reproduction(case, {id(case.self.storage): before}, f"result = {call_text(case, case.op.name)}")
+
+    twin, _ = check_twin_purity(case, subject, repro)
+    outcome = call(case.op.inplace(), self_t, *args, **kwargs)
+    if twin.raised != outcome.raised:
+        raise ConformanceFailure("error-parity", subject, f"the same outcome as the twin, which {twin.describe()}",
+                                 outcome.describe(), repro())
+    if outcome.raised:
+        return
+    expect_identity(outcome.value, self_t, subject, repro)
+    expect_metadata_kept(meta, self_t, subject, repro)
+    if not bitwise_equal(case.self.storage, before):
+        raise ConformanceFailure("outside-view", subject, "no storage element changes",
+                                 f"storage {comparable(before).tolist()} became {comparable(case.self.storage).tolist()}",
+                                 repro())
