@@ -16,6 +16,7 @@ class KnownIssue:
     summary: str
     tests: tuple[str, ...]
     reproduction: str
+    crashes: bool = False  # running the test would kill the process: it is reported without running
 
     def matches(self, test_name: str) -> bool:
         return any(fnmatch.fnmatchcase(test_name, pattern) for pattern in self.tests)
@@ -24,7 +25,8 @@ class KnownIssue:
 @functools.lru_cache(maxsize=None)
 def known_issues(path: pathlib.Path = PATH) -> tuple[KnownIssue, ...]:
     data = tomllib.loads(path.read_text())
-    return tuple(KnownIssue(i["id"], " ".join(i["summary"].split()), tuple(i["tests"]), i["reproduction"].strip())
+    return tuple(KnownIssue(i["id"], " ".join(i["summary"].split()), tuple(i["tests"]), i["reproduction"].strip(),
+                            bool(i.get("crashes", False)))
                  for i in data.get("issue", ()))
 
 

@@ -57,12 +57,13 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark tests that a known torch bug makes fail (``known_issues.toml``) as non-strict xfail."""
+    """Mark tests that a known torch bug makes fail (``known_issues.toml``) as non-strict xfail; those
+    whose bug kills the process are reported without running."""
     for item in items:
         issue = issue_for(item.name)
         if issue is not None:
             item.add_marker(pytest.mark.xfail(reason=f"known torch issue {issue.id}: {issue.summary}",
-                                              strict=False))
+                                              strict=False, run=not issue.crashes))
 
 
 @pytest.fixture
@@ -82,12 +83,18 @@ def conformance_options(request) -> RunOptions:
 
 
 def parametrize_ops(metafunc, specs) -> None:
-    """Parametrize a suite test over ``spec`` x ``dtype`` x ``device``, ids like ``add_-float16-cpu``."""
-    if not {"spec", "dtype", "device"} <= set(metafunc.fixturenames):
+    """Parametrize a suite test over ``spec`` x ``dtype`` x ``device``, ids like ``add_-float16-cpu``;
+    a test without a ``dtype`` argument (it draws the dtype) over ``spec`` x ``device``: ``add_-cpu``."""
+    if not {"spec", "device"} <= set(metafunc.fixturenames):
+        return
+    devices = metafunc.config._conformance["devices"]
+    if "dtype" not in metafunc.fixturenames:
+        metafunc.parametrize("spec, device", [pytest.param(spec, device, id=f"{spec.name}-{device}")
+                                              for device in devices for spec in specs])
         return
     params = [
         pytest.param(spec, dtype, device, id=f"{spec.name}-{dtype_name(dtype)}-{device}")
-        for device in metafunc.config._conformance["devices"]
+        for device in devices
         for spec in specs
         for dtype in supported_dtypes(device)
     ]

@@ -8,7 +8,10 @@ from __future__ import annotations
 import dataclasses
 
 import hypothesis
+import torch
 from hypothesis import event, given, strategies as st
+
+from strategies.dtypes import supported_dtypes
 
 from .catalog import cases
 from .checks import check_inplace_call
@@ -39,24 +42,31 @@ UNIMPLEMENTED_EXAMPLES = 5
 """Examples run where the twin is not implemented for the dtype: enough to check error parity."""
 
 
-def inplace_agrees_with_twin(spec, dtype, device, options: RunOptions, *, aliasing: tuple[str | None, ...] = (None,),
-                             database_key: str = "") -> str | None:
+def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: RunOptions, *,
+                             aliasing: tuple[str | None, ...] = (None,), database_key: str = "") -> str | None:
     """The whole contract of ``spec`` on ``self`` of ``dtype`` on ``device`` (DESIGN.md points 1 to 4).
 
     ``aliasing`` lists the ways an operand may alias ``self`` (see ``ALIASING_MODES``; None: it does not).
-    Returns the twin's "not implemented" message when the combination is unsupported (after checking
-    error parity on a few examples), else None.
+    With ``dtype=None`` each example draws a dtype among those the twin implements on ``device``.
+    Returns the twin's "not implemented" message when ``dtype`` is unsupported (after checking error
+    parity on a few examples), else None.
     """
     __tracebackhide__ = True
-    unimplemented = unimplemented_reason(spec, dtype, device)
+    unimplemented = None
+    if dtype is None:
+        dtypes = st.sampled_from([d for d in supported_dtypes(device) if not unimplemented_reason(spec, d, device)])
+    else:
+        dtypes = st.just(dtype)
+        unimplemented = unimplemented_reason(spec, dtype, device)
     if unimplemented:
         options = dataclasses.replace(options, settings=hypothesis.settings(
             options.settings, max_examples=min(UNIMPLEMENTED_EXAMPLES, options.settings.max_examples)))
 
     @given(data=st.data())
     def prop(data):
+        drawn_dtype = data.draw(dtypes, label="dtype")
         mode = data.draw(st.sampled_from(aliasing), label="aliasing") if len(aliasing) > 1 else aliasing[0]
-        case = data.draw(cases(spec, dtype, device, operand_dtypes=options.operand_dtypes, aliasing=mode),
+        case = data.draw(cases(spec, drawn_dtype, device, operand_dtypes=options.operand_dtypes, aliasing=mode),
                          label="case")
         case.reference_device = options.reference_device
         outcome = check_inplace_call(case)

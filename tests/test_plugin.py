@@ -47,7 +47,7 @@ def test_ids_read_op_dtype_device():
     result = run([str(SUITE), "--collect-only", "-q"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_inplace_agrees_with_twin[add_-float16-cpu]" in result.stdout
-    assert "test_inplace_with_strided_aliased_operand[mul_-int64-cpu]" in result.stdout
+    assert "test_inplace_with_strided_aliased_operand[mul_-cpu]" in result.stdout
 
 
 def one_error_line(result) -> str:

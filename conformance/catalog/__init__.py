@@ -1,12 +1,14 @@
 """What the kit knows about each in-place op: one small spec module per op family, indexed here."""
 from __future__ import annotations
 
-from . import pointwise
+from . import out_variants, pointwise
+from . import creation, index_ops, linalg, scans
 from . import metadata_ops, nn_ops, random_ops
 from .case import ALIASING_MODES, Case, cases
 from .spec import Deviation, OpSpec
 
-FAMILIES = {"pointwise": pointwise.SPECS}
+FAMILIES = {"pointwise": pointwise.SPECS, "out": out_variants.SPECS}
+FAMILIES.update(scans=scans.SPECS, linalg=linalg.SPECS, index=index_ops.SPECS, creation=creation.SPECS)
 
 FAMILIES.update({"random": random_ops.SPECS, "metadata": metadata_ops.SPECS,
                  "nn.functional": nn_ops.ACTIVATIONS + nn_ops.INPLACE_FLAG + (nn_ops.FEATURE_DROPOUT,) + nn_ops.MODULES,

@@ -149,6 +149,9 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
                                      f"no error (the twin returned {_describe_value(twin.value)})",
                                      outcome.describe(), repro())
         if expect.before_write:
+            if StorageMetadata.of(self_t) != meta:
+                raise ConformanceFailure("unchanged-on-error", subject, f"self's metadata unchanged after raising",
+                                         f"{meta} became {StorageMetadata.of(self_t)}", repro())
             for key, storage in storages.items():
                 if not bitwise_equal(storage, before[key]):
                     reason = expect.must_raise[0] if expect.must_raise else "partial overlap"

@@ -1,0 +1,194 @@
+"""Ops whose arguments depend on ``self``: a drawn ``dim``, index tensors in range, matrix operands of
+compatible shapes. :class:`StructuredSpec` adds what such an op needs to its catalog entry (the shapes
+``self`` may take, the dtypes it implements); :class:`Drawn` is an argument drawn from ``self`` and the
+arguments drawn before it; :func:`structured_cases` draws a :class:`~conformance.catalog.case.Case`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import torch
+from hypothesis import strategies as st
+
+from strategies.layouts import LAYOUT_KINDS
+from strategies.shapes import broadcastable_to, expanding, shapes
+from strategies.tensors import BuiltTensor, built_tensors
+from strategies.values import Bounds, scalars
+
+from .case import Case, _aliased_self_and_operand, _draw_argument, _operand_dtype
+from .args import Operand
+from .spec import OpSpec
+
+SELF_LAYOUTS = tuple(k for k in LAYOUT_KINDS if k != "expanded")
+"""Layouts of ``self`` in the main property; an expanded ``self`` has a property of its own."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StructuredSpec(OpSpec):
+    """An :class:`OpSpec` with the shapes ``self`` is drawn in and the dtypes the op implements.
+
+    ``self_shapes`` is a strategy of shapes (None: any small shape). ``dtypes`` says which dtypes the op
+    implements (None: all); on the others only error parity is checked, on a few examples.
+    """
+
+    self_shapes: st.SearchStrategy | None = None
+    dtypes: Callable[[torch.dtype], bool] | None = None
+
+    def implements(self, dtype: torch.dtype) -> bool:
+        return self.dtypes is None or self.dtypes(dtype)
+
+
+@dataclasses.dataclass
+class Draft:
+    """A case being drawn: ``self``, the arguments so far by name, and sizes shared between operands."""
+
+    self: BuiltTensor
+    dtype: torch.dtype
+    device: str
+    operand_dtypes: tuple
+    values: dict = dataclasses.field(default_factory=dict)
+    sizes: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.self.layout.shape
+
+    def dim(self, name: str = "dim") -> int | None:
+        """The drawn ``dim`` normalised to ``0..ndim-1`` (0 for a 0-d self), or None when out of range."""
+        dim, ndim = self.values[name], max(len(self.shape), 1)
+        return dim % ndim if -ndim <= dim < ndim else None
+
+    def side(self, dim: int | None) -> int:
+        """``self``'s size along ``dim`` (1 for a 0-d self or an invalid dim)."""
+        return self.shape[dim] if dim is not None and self.shape else 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Drawn:
+    """An argument whose strategy is built from the :class:`Draft`: ``strategy(draft)``.
+
+    ``tensor`` marks arguments that may be tensors (so ``OpSpec.tensor_operands`` lists them).
+    """
+
+    name: str
+    strategy: Callable[[Draft], st.SearchStrategy]
+    keyword: bool = False
+    optional: bool = False
+    tensor: bool = False
+
+
+@st.composite
+def operand_tensor(draw, draft: Draft, shape, name: str, *, dtype: torch.dtype | None = None,
+                   bounds: Bounds | None = None) -> BuiltTensor:
+    """A tensor operand of ``shape`` in any layout; ``self``'s dtype unless ``dtype`` is given, and now
+    and then another operand dtype (type errors are part of the contract)."""
+    if dtype is None:
+        dtype = draft.dtype
+        if draw(st.integers(0, 7), label=f"{name} dtype differs?") == 0:
+            dtype = _operand_dtype(draw, draft.dtype, draft.operand_dtypes)
+    return draw(built_tensors(dtype, tuple(shape), draft.device, bounds=bounds, label=name))
+
+
+@st.composite
+def index_tensor(draw, shape, size: int, name: str, device: str, *, negative: bool = False) -> BuiltTensor:
+    """An int64 index tensor of ``shape`` with values in ``[0, size)`` (``[-size, size)`` when
+    ``negative``), duplicates included; now and then one value out of bounds."""
+    low = -size if negative else 0
+    if size == 0 or draw(st.integers(0, 11), label=f"{name} out of bounds?") == 0:
+        bounds = Bounds(size, size + 2)
+    else:
+        bounds = Bounds(low, size - 1)
+    return draw(built_tensors(torch.int64, tuple(shape), device, bounds=bounds, label=name))
+
+
+@st.composite
+def one_way_shape(draw, target, name: str):
+    """A shape that broadcasts to ``target``; one time in ten one that would enlarge it (must raise)."""
+    if target and draw(st.integers(0, 9), label=f"{name} expands self?") == 0:
+        return draw(expanding(target), label=f"{name} shape (expands self)")
+    return draw(broadcastable_to(target), label=f"{name} shape")
+
+
+@st.composite
+def scalar_or_0d(draw, draft: Draft, name: str, kinds=("bool", "int", "float", "complex")):
+    """A Python scalar of one of ``kinds`` or a 0-d tensor (``fill_``, ``masked_fill_`` values)."""
+    if draw(st.booleans(), label=f"{name} is a 0-d tensor?"):
+        return draw(operand_tensor(draft, (), name))
+    kind = draw(st.sampled_from(kinds), label=f"{name} kind")
+    return draw(scalars(kind), label=name)
+
+
+def dims(name: str = "dim") -> Drawn:
+    """A dimension of ``self``, negative ones included; one time in twelve out of range."""
+    @st.composite
+    def strategy(draw, draft: Draft):
+        ndim = max(len(draft.shape), 1)
+        if draw(st.integers(0, 11), label=f"{name} out of range?") == 0:
+            return draw(st.sampled_from([ndim, -ndim - 1]), label=name)
+        return draw(st.integers(-ndim, ndim - 1), label=name)
+    return Drawn(name, strategy)
+
+
+def sized(name: str, letters: str, self_letters: str) -> Drawn:
+    """A matrix operand whose sides are named by ``letters`` (``"nm"``); ``self``'s sides are named by
+    ``self_letters``; a letter not on ``self`` is drawn once per case, so operands agree."""
+    @st.composite
+    def strategy(draw, draft: Draft):
+        draft.sizes.update(zip(self_letters, draft.shape))
+        for letter in letters:
+            if letter not in draft.sizes:
+                low = 0 if draw(st.integers(0, 9), label=f"{letter} may be 0?") == 0 else 1
+                draft.sizes[letter] = draw(st.integers(low, 3), label=f"size {letter}")
+        return draw(operand_tensor(draft, [draft.sizes[c] for c in letters], name))
+    return Drawn(name, strategy, tensor=True)
+
+
+def self_shapes(letters: str) -> st.SearchStrategy:
+    """Shapes of ``len(letters)`` dims, for ops whose ``self`` is a matrix, vector or batch."""
+    return shapes(min_dims=len(letters), max_dims=len(letters), max_side=4 if len(letters) < 3 else 3)
+
+
+def _draw_value(draw, arg, draft: Draft):
+    if isinstance(arg, Drawn):
+        return draw(arg.strategy(draft), label=arg.name)
+    return _draw_argument(draw, arg, draft.self, draft.dtype, draft.device, draft.operand_dtypes)
+
+
+@st.composite
+def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str, *, operand_dtypes=(),
+                     layout_kinds=SELF_LAYOUTS, aliasing: str | None = None) -> Case:
+    """A drawn :class:`Case` of ``spec``: ``self`` in ``spec.self_shapes`` and ``layout_kinds``, then each
+    argument in order, each drawn from ``self`` and the arguments before it.
+
+    With ``aliasing`` set (ops with a plain :class:`Operand`, e.g. ``copy_``), that operand is a view of
+    ``self``'s storage, as in :func:`conformance.catalog.case.cases`. An expanded layout needs a side
+    above 1: other shapes fall back to contiguous.
+    """
+    alias = None
+    if aliasing is not None:
+        self_built, alias = draw(_aliased_self_and_operand(spec, dtype, device, aliasing))
+    else:
+        shape = draw(spec.self_shapes if spec.self_shapes is not None else shapes(), label="self shape")
+        kinds = [k for k in layout_kinds if k != "expanded" or any(side > 1 for side in shape)] or ["contiguous"]
+        self_built = draw(built_tensors(dtype, shape, device, layout_kinds=kinds, bounds=spec.domain, label="self"))
+    draft = Draft(self_built, dtype, device, tuple(operand_dtypes))
+    case = Case(spec, device, self_built)
+    for arg in spec.args:
+        if getattr(arg, "optional", False) and not draw(st.booleans(), label=f"pass {arg.name}?"):
+            continue
+        if alias is not None and isinstance(arg, Operand) and arg.tensor:
+            value, alias = alias, None
+        else:
+            value = _draw_value(draw, arg, draft)
+        draft.values[arg.name] = value
+        if arg.keyword:
+            case.kwargs[arg.name] = value
+        else:
+            case.args.append(value)
+            case.arg_names.append(arg.name)
+    return case
+
+
+__all__ = ["SELF_LAYOUTS", "Draft", "Drawn", "StructuredSpec", "dims", "index_tensor", "one_way_shape",
+           "operand_tensor", "scalar_or_0d", "self_shapes", "sized", "structured_cases"]

@@ -1,0 +1,125 @@
+"""Hypothesis properties of indexing assignment: draw an :class:`Assignment` of one form, check it.
+
+No pytest here. Each example draws ``self`` (any layout the strategies draw, non-contiguous and expanded
+included), a scenario (a valid key, or one of the key errors, or a negative step) and a value, then runs
+:func:`~conformance.checks.setitem.check_assignment`. Exception-safety findings are reported through
+``event``/``note`` and appended to the caller's list, so the suite can show them without failing.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import event, given, note, strategies as st
+
+from strategies.indices import (VALUE_KINDS, IndexKey, Mask, assigned_values, broadcast_masks, index_keys,
+                                index_tensors)
+from strategies.shapes import broadcast_shape, shapes
+from strategies.tensors import built_tensors
+
+from .checks.setitem import FORMS, Assignment, check_assignment, storage_ids, unimplemented
+from .properties import RunOptions, run
+
+SCENARIOS = ("valid",) * 6 + ("negative-step", "out-of-bounds-int", "out-of-bounds-array", "mask-shape")
+"""Weights of what a ``t[key] = v`` example draws: mostly valid keys, now and then each kind of error."""
+
+DEVICE_SAFE_ERRORS = ("negative-step", "out-of-bounds-int", "mask-shape")
+"""Off the CPU an out-of-bounds index tensor trips a device-side assert that poisons the whole process,
+so out-of-bounds *index tensors* are drawn on the CPU only (integers are checked on the host everywhere)."""
+
+VALUE_KINDS_BY_FORM = {
+    "setitem": tuple(k for k in VALUE_KINDS if k != "window-of-self"),
+    "index_put": ("0-d", "tensor", "other-dtype", "element-of-self", "unbroadcastable"),
+    "masked_fill": ("scalar", "0-d", "other-dtype", "element-of-self"),
+    "masked_scatter": ("tensor", "other-dtype"),
+    "select_fill": ("scalar", "0-d", "other-dtype", "element-of-self"),
+    "slice_copy": ("0-d", "tensor", "other-dtype", "element-of-self", "unbroadcastable"),
+}
+"""The values each form's main property draws. A window of self's own storage (partial overlap of source
+and destination) has its own property, :func:`assignment_from_self_conforms`: torch cannot see every
+such overlap (known issues), and one undetected case must not hide the rest of a form's contract."""
+
+
+def _target_shape(built, key: IndexKey):
+    try:
+        first, second = key.torch_steps()
+        return storage_ids(built.layout)[first][second].shape
+    except IndexError:
+        return None
+
+
+@st.composite
+def assignments(draw, form: str, dtype: torch.dtype, device: str = "cpu", *, other_dtypes=(),
+                kinds=None) -> Assignment:
+    """One call of ``form`` (see :data:`~conformance.checks.setitem.FORMS`) on a drawn ``self``."""
+    min_dims = 1 if form in ("select_fill", "slice_copy", "index_put") else 0  # index_put_: no 0-d mask
+    shape = draw(shapes(min_dims=min_dims), label="self shape")
+    built = draw(built_tensors(dtype, shape, device, label="self"))
+    scenarios = SCENARIOS if device == "cpu" else tuple(s for s in SCENARIOS if s in ("valid",) + DEVICE_SAFE_ERRORS)
+    kinds = kinds or VALUE_KINDS_BY_FORM[form]
+    extra = {"accumulate": False, "dim": 0, "mask": None}
+    if form == "setitem":
+        scenario = draw(st.sampled_from(scenarios), label="scenario")
+        key = draw(index_keys(shape, negative_steps=scenario == "negative-step",
+                              error=None if scenario in ("valid", "negative-step") else scenario), label="key")
+    elif form == "index_put":
+        error = draw(st.sampled_from([s for s in scenarios if s in ("valid", "out-of-bounds-array", "mask-shape")]),
+                     label="scenario")
+        key = draw(index_tensors(shape, error=None if error == "valid" else error), label="indices")
+        extra["accumulate"] = draw(st.booleans(), label="accumulate")
+        if extra["accumulate"]:  # re-read after each add when self is expanded: the overlap property's job
+            kinds = tuple(k for k in kinds if k != "element-of-self")
+    elif form in ("masked_fill", "masked_scatter"):
+        mask = draw(broadcast_masks(shape, mismatched=draw(st.integers(0, 7), label="mismatched mask?") == 0))
+        extra["mask"] = mask
+        fits = broadcast_shape(mask.shape, shape) == shape
+        key = IndexKey((Mask(np.broadcast_to(mask, shape)),)) if fits else IndexKey(())
+    else:
+        dims = [d for d, side in enumerate(shape) if side] or [0]
+        dim = draw(st.sampled_from(dims), label="dim")
+        side = shape[dim]
+        if form == "select_fill":
+            index = draw(st.integers(-side - 1, side) if side else st.just(0), label="index")
+        else:
+            bound = st.one_of(st.none(), st.integers(-side - 1, side + 1))
+            index = slice(draw(bound, label="start"), draw(bound, label="stop"),
+                          draw(st.sampled_from([None, 1, 2, 3]), label="step"))
+        key, extra["dim"] = IndexKey((slice(None),) * dim + (index,)), dim
+    target = _target_shape(built, key)
+    if form == "masked_scatter" and target is not None:
+        count = math.prod(target)
+        target = (draw(st.integers(max(count - 1, 0), count + 2), label="source length"),)
+    elif form in ("masked_fill", "select_fill"):
+        target = ()
+    value = draw(assigned_values(dtype, target, device, self_built=built, other_dtypes=other_dtypes, kinds=kinds),
+                 label="value")
+    return Assignment(form, device, built, key, value, **extra)
+
+
+def assignment_conforms(form: str, dtype: torch.dtype, device: str, options: RunOptions, *,
+                        findings: list | None = None, database_key: str = "") -> str | None:
+    """The contract of ``form`` on ``self`` of ``dtype`` on ``device``, against NumPy.
+
+    Appends exception-safety findings to ``findings``. Returns the "not implemented" message of the
+    kernel ``form`` lowers to when the device lacks it for ``dtype`` (the property then checked that the
+    call raises and leaves ``self`` alone), else None.
+    """
+    __tracebackhide__ = True
+    if form not in FORMS:
+        raise ValueError(f"unknown form {form!r}; known: {', '.join(FORMS)}")
+    collected = findings if findings is not None else []
+
+    @given(data=st.data())
+    def prop(data):
+        a = data.draw(assignments(form, dtype, device, other_dtypes=options.operand_dtypes), label="assignment")
+        outcome, finding = check_assignment(a)
+        event(outcome)
+        if finding is not None:
+            event("exception-safety finding")
+            note(str(finding))
+            collected.append(finding)
+
+    run(prop, options, database_key or f"setitem-{form}-{dtype}-{device}")
+    kernel = {"index_put": "index_put", "masked_fill": "masked_fill", "masked_scatter": "masked_scatter"}.get(form)
+    return unimplemented(kernel, dtype, device) if kernel else None

@@ -1,0 +1,51 @@
+"""Scans, linear algebra, index ops and creation-like ops against the contract (DESIGN.md points 1 to 4),
+with the rules their catalog entries declare. Op x dtype x device; ``self`` never expanded here: an
+expanded ``self`` has its own test, on one dtype, since overlap handling does not depend on the dtype."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from conformance import family_properties
+from conformance.catalog import FAMILIES
+from conformance.catalog.args import Operand
+from strategies.dtypes import CORE_DTYPES, dtype_name, supported_dtypes
+
+SPECS = FAMILIES["scans"] + FAMILIES["linalg"] + FAMILIES["index"] + FAMILIES["creation"]
+
+# One example in four (about) draws an operand that is a dense view of self's storage (ops with a plain
+# tensor operand, such as copy_'s src).
+MAIN_ALIASING = (None, None, None, "dense")
+EXPANDED_DTYPE = torch.float32
+
+
+def pytest_generate_tests(metafunc):
+    if not {"spec", "dtype", "device"} <= set(metafunc.fixturenames):
+        return
+    expanded = metafunc.function.__name__ == "test_expanded_self"
+    metafunc.parametrize("spec, dtype, device", [
+        pytest.param(spec, dtype, device, id=f"{spec.name}-{dtype_name(dtype)}-{device}")
+        for device in metafunc.config._conformance["devices"]
+        for spec in SPECS
+        for dtype in ((EXPANDED_DTYPE,) if expanded else supported_dtypes(device, CORE_DTYPES))])
+
+
+def _aliasing(spec) -> tuple:
+    return MAIN_ALIASING if any(isinstance(a, Operand) and a.tensor for a in spec.args) else (None,)
+
+
+def test_structured_contract(spec, dtype, device, conformance_options, request):
+    """Identity, storage, sentinels, other views, twin values (any written value where duplicate indices
+    make it undefined), error parity, version, twin purity; overlap with a dense view of self for copy_."""
+    unimplemented = family_properties.structured_contract(
+        spec, dtype, device, family_properties.per_dtype(conformance_options), aliasing=_aliasing(spec),
+        database_key=request.node.nodeid)
+    if unimplemented:
+        pytest.skip(f"error parity checked; the catalog declares: {unimplemented}")
+
+
+def test_expanded_self(spec, dtype, device, conformance_options, request):
+    """An expanded (stride-0) self: the internal-overlap error with self unchanged, or, where the catalog
+    declares that the op writes through, values consistent with the twin at the elements sharing memory."""
+    family_properties.structured_contract(spec, dtype, device, family_properties.per_dtype(conformance_options),
+                                          expanded=True, database_key=request.node.nodeid)

@@ -1,0 +1,25 @@
+"""``out=`` variants against their contract: op x dtype x device (see ``conformance/catalog/out_variants.py``)."""
+from __future__ import annotations
+
+import pytest
+
+from conformance.catalog import out_variants
+from conformance.out_property import out_agrees_with_functional
+from strategies.dtypes import CORE_DTYPES, dtype_name, supported_dtypes
+
+
+def pytest_generate_tests(metafunc):
+    if {"spec", "dtype", "device"} <= set(metafunc.fixturenames):
+        metafunc.parametrize("spec, dtype, device", [
+            pytest.param(spec, dtype, device, id=f"{spec.name}-{dtype_name(dtype)}-{device}")
+            for device in metafunc.config._conformance["devices"]
+            for spec in out_variants.SPECS
+            for dtype in supported_dtypes(device, CORE_DTYPES)])
+
+
+def test_out_agrees_with_functional(spec, dtype, device, conformance_options, request):
+    """Written into out (storage kept or resized with a warning), equal to the functional op, alias-safe."""
+    unimplemented = out_agrees_with_functional(spec, dtype, device, conformance_options,
+                                               database_key=request.node.nodeid)
+    if unimplemented:
+        pytest.skip(f"not implemented on {device} (error parity checked): {unimplemented}")
