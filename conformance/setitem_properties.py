@@ -7,9 +7,11 @@ included), a scenario (a valid key, or one of the key errors, or a negative step
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+import hypothesis
 import torch
 from hypothesis import event, given, note, strategies as st
 
@@ -19,7 +21,10 @@ from strategies.shapes import broadcast_shape, shapes
 from strategies.tensors import built_tensors
 
 from .checks.setitem import FORMS, Assignment, check_assignment, storage_ids, unimplemented
-from .properties import RunOptions, run
+from .properties import UNIMPLEMENTED_EXAMPLES, RunOptions, run
+
+MAX_SIDE = 3
+"""Sides of ``self`` up to 3 (4 dims): small arrays draw fast, and indices into them repeat often."""
 
 SCENARIOS = ("valid",) * 6 + ("negative-step", "out-of-bounds-int", "out-of-bounds-array", "mask-shape")
 """Weights of what a ``t[key] = v`` example draws: mostly valid keys, now and then each kind of error."""
@@ -51,12 +56,18 @@ def _target_shape(built, key: IndexKey):
 
 @st.composite
 def assignments(draw, form: str, dtype: torch.dtype, device: str = "cpu", *, other_dtypes=(),
-                kinds=None) -> Assignment:
-    """One call of ``form`` (see :data:`~conformance.checks.setitem.FORMS`) on a drawn ``self``."""
+                kinds=None, scenarios=SCENARIOS) -> Assignment:
+    """One call of ``form`` (see :data:`~conformance.checks.setitem.FORMS`) on a drawn ``self``.
+
+    ``kinds`` (default: :data:`VALUE_KINDS_BY_FORM`) are the value kinds drawn, ``scenarios`` the
+    weights of valid keys and key errors.
+    """
     min_dims = 1 if form in ("select_fill", "slice_copy", "index_put") else 0  # index_put_: no 0-d mask
-    shape = draw(shapes(min_dims=min_dims), label="self shape")
+    shape = draw(shapes(min_dims=min_dims, max_side=MAX_SIDE), label="self shape")
     built = draw(built_tensors(dtype, shape, device, label="self"))
-    scenarios = SCENARIOS if device == "cpu" else tuple(s for s in SCENARIOS if s in ("valid",) + DEVICE_SAFE_ERRORS)
+    if device != "cpu":
+        scenarios = tuple(s for s in scenarios if s in ("valid",) + DEVICE_SAFE_ERRORS)
+    main = kinds is None
     kinds = kinds or VALUE_KINDS_BY_FORM[form]
     extra = {"accumulate": False, "dim": 0, "mask": None}
     if form == "setitem":
@@ -68,10 +79,11 @@ def assignments(draw, form: str, dtype: torch.dtype, device: str = "cpu", *, oth
                      label="scenario")
         key = draw(index_tensors(shape, error=None if error == "valid" else error), label="indices")
         extra["accumulate"] = draw(st.booleans(), label="accumulate")
-        if extra["accumulate"]:  # re-read after each add when self is expanded: the overlap property's job
+        if extra["accumulate"] and main:  # re-read after each add when self is expanded: the overlap property's job
             kinds = tuple(k for k in kinds if k != "element-of-self")
     elif form in ("masked_fill", "masked_scatter"):
-        mask = draw(broadcast_masks(shape, mismatched=draw(st.integers(0, 7), label="mismatched mask?") == 0))
+        mismatched = "mask-shape" in scenarios and draw(st.integers(0, 7), label="mismatched mask?") == 0
+        mask = draw(broadcast_masks(shape, mismatched=mismatched))
         extra["mask"] = mask
         fits = broadcast_shape(mask.shape, shape) == shape
         key = IndexKey((Mask(np.broadcast_to(mask, shape)),)) if fits else IndexKey(())
@@ -113,13 +125,49 @@ def assignment_conforms(form: str, dtype: torch.dtype, device: str, options: Run
     @given(data=st.data())
     def prop(data):
         a = data.draw(assignments(form, dtype, device, other_dtypes=options.operand_dtypes), label="assignment")
-        outcome, finding = check_assignment(a)
-        event(outcome)
-        if finding is not None:
-            event("exception-safety finding")
-            note(str(finding))
-            collected.append(finding)
+        _record(check_assignment(a), collected)
 
-    run(prop, options, database_key or f"setitem-{form}-{dtype}-{device}")
     kernel = {"index_put": "index_put", "masked_fill": "masked_fill", "masked_scatter": "masked_scatter"}.get(form)
-    return unimplemented(kernel, dtype, device) if kernel else None
+    missing = unimplemented(kernel, dtype, device) if kernel else None
+    if missing:  # a few examples suffice to check that the call raises and leaves self alone
+        options = dataclasses.replace(options, settings=hypothesis.settings(
+            options.settings, max_examples=min(UNIMPLEMENTED_EXAMPLES, options.settings.max_examples)))
+    run(prop, options, database_key or f"setitem-{form}-{dtype}-{device}")
+    return missing
+
+
+OVERLAP_FORMS = ("setitem", "index_put", "masked_scatter", "slice_copy")
+"""Forms whose value may be a window of ``self``'s own storage (the others take only 0-d values)."""
+
+
+def assignment_from_self_conforms(form: str, dtypes, device: str, options: RunOptions, *,
+                                  findings: list | None = None, database_key: str = "") -> None:
+    """The value is a view of ``self``'s storage: a window of the indexed shape, or one element of ``self``.
+
+    Torch may raise (its overlap check is conservative); a call that returns must equal NumPy's
+    assignment of the value as read before the call. Overlap does not depend on the dtype, so each example
+    draws one of ``dtypes`` (those whose kernel exists) rather than multiplying tests by dtype.
+    """
+    __tracebackhide__ = True
+    kinds = ("window-of-self",) if form == "masked_scatter" else ("window-of-self", "element-of-self")
+    kernel = {"index_put": "index_put", "masked_scatter": "masked_scatter"}.get(form)
+    dtypes = [d for d in dtypes if not (kernel and unimplemented(kernel, d, device))]
+    collected = findings if findings is not None else []
+
+    @given(data=st.data())
+    def prop(data):
+        dtype = data.draw(st.sampled_from(dtypes), label="dtype")
+        a = data.draw(assignments(form, dtype, device, other_dtypes=options.operand_dtypes, kinds=kinds,
+                                  scenarios=("valid",)), label="assignment")
+        _record(check_assignment(a), collected)
+
+    run(prop, options, database_key or f"setitem-self-{form}-{device}")
+
+
+def _record(result, collected: list) -> None:
+    outcome, finding = result
+    event(outcome)
+    if finding is not None:
+        event(f"finding: {finding.kind}")
+        note(str(finding))
+        collected.append(finding)

@@ -11,6 +11,8 @@ Usable on their own::
 Nothing here touches a device at import; :func:`supported_dtypes` probes lazily.
 """
 from .dtypes import ALL_DTYPES, CORE_DTYPES, EXTENDED_DTYPES, dtype_from_name, dtype_name, supported_dtypes
+from .indices import (KEY_ERRORS, VALUE_KINDS, AssignedValue, IndexKey, IntArray, Mask, assigned_values,
+                      broadcast_masks, fitting_scalars, index_keys, index_tensors)
 from .layouts import LAYOUT_KINDS, Layout, layouts
 from .shapes import broadcast_shape, broadcastable_to, expanding, shapes
 from .tensors import SENTINEL, BuiltTensor, build, built_tensors, tensors
@@ -21,4 +23,7 @@ __all__ = [
     "BuiltTensor", "Layout", "arrays", "broadcast_shape", "broadcastable_to", "build", "built_tensors",
     "dtype_from_name", "dtype_name", "elements", "expanding", "layouts", "scalars", "shapes",
     "supported_dtypes", "tensors",
+    # indexing assignment (strategies/indices.py)
+    "KEY_ERRORS", "VALUE_KINDS", "AssignedValue", "IndexKey", "IntArray", "Mask", "assigned_values",
+    "broadcast_masks", "fitting_scalars", "index_keys", "index_tensors",
 ]

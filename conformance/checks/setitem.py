@@ -218,6 +218,9 @@ def expectation(a: Assignment, storage_before: np.ndarray) -> Expectation:
     expect = Expectation()
     if missing:  # The kernel the call lowers to does not exist for this dtype: it must raise, unchanged.
         expect.may_raise, expect.may_reason = (NotImplementedError,), missing[0]
+    if _shares_storage(a):  # torch's overlap check may come before any other
+        expect.may_raise += (RuntimeError,)
+        expect.may_reason = expect.may_reason or "the value is a view of self's storage (overlap)"
     # Torch rule: a slice with a negative step raises ValueError ("step must be greater than zero").
     if a.form == "setitem" and a.key.has_negative_step:
         return dataclasses.replace(expect, must_raise=(ValueError,), reason="the key has a negative slice step")
@@ -294,9 +297,6 @@ def expectation(a: Assignment, storage_before: np.ndarray) -> Expectation:
                 or (a.form == "select_fill" and a.value.is_tensor)))):
         return dataclasses.replace(expect, must_raise=(RuntimeError,),
                                    reason="the written view has internal overlap (a zero stride)")
-    if _shares_storage(a):
-        expect.may_raise += (RuntimeError,)
-        expect.may_reason = expect.may_reason or "the value is a view of self's storage (overlap)"
     expected = storage_before.copy()
     flat_targets, flat_values = targets.reshape(-1), values.reshape(-1)
     if a.accumulate:
