@@ -215,3 +215,100 @@ def test_foreach_error_parity_cast_error_swallowed(monkeypatch):
             return None
     monkeypatch.setattr(torch, "_foreach_div_", div_)
     expect_failure("error-parity", foreach_run("torch._foreach_div_", (torch.int64,)))
+
+
+# ---- more clauses, one broken implementation each ------------------------------------------------------
+
+SQUEEZE_, TRANSPOSE_ = torch.Tensor.squeeze_, torch.Tensor.transpose_
+INIT_EYE, INIT_ONES = torch.nn.init.eye_, torch.nn.init.ones_
+DROPOUT = F.dropout
+
+
+def test_random_error_parity_expanded_self_written(monkeypatch):
+    def uniform_(self, *args, **kwargs):
+        try:
+            return UNIFORM_(self, *args, **kwargs)
+        except RuntimeError:
+            return self  # swallows the internal-overlap error
+    patch_method(monkeypatch, "uniform_", uniform_)
+    expect_failure("error-parity", random_run("uniform_"))
+
+
+def test_metadata_error_parity_t_on_any_rank(monkeypatch):
+    patch_method(monkeypatch, "t_", lambda self: TRANSPOSE_(self, 0, 1) if self.dim() >= 2 else T_(self))
+    expect_failure("error-parity", metadata_run("t_"))
+
+
+def test_metadata_unchanged_on_error_squeeze_half_done(monkeypatch):
+    patch_method(monkeypatch, "squeeze_", lambda self, *dims: _half_done_squeeze(self, *dims))
+    expect_failure("unchanged-on-error", metadata_run("squeeze_"))
+
+
+def _half_done_squeeze(self, *dims):
+    """squeeze_ that unsqueezes self before raising on an out-of-range dim."""
+    if dims and not isinstance(dims[0], int):
+        return SQUEEZE_(self, *dims)
+    if dims and not -max(self.dim(), 1) <= dims[0] < max(self.dim(), 1):
+        UNSQUEEZE_(self, 0)  # changes self, then raises like torch
+        raise IndexError(f"Dimension out of range (got {dims[0]})")
+    return SQUEEZE_(self, *dims)
+
+
+def test_init_twin_values_eye_fills_ones(monkeypatch):
+    monkeypatch.setattr(torch.nn.init, "eye_", lambda tensor: INIT_ONES(tensor) if tensor.dim() == 2 else INIT_EYE(tensor))
+    expect_failure("twin-values", init_run("torch.nn.init.eye_"))
+
+
+def test_init_parameter_loses_requires_grad(monkeypatch):
+    def ones_(tensor):
+        INIT_ONES(tensor)
+        return tensor.requires_grad_(False) if isinstance(tensor, torch.nn.Parameter) else tensor
+    monkeypatch.setattr(torch.nn.init, "ones_", ones_)
+    expect_failure("parameter", init_run("torch.nn.init.ones_"))
+
+
+def test_init_version_written_through_data(monkeypatch):
+    def zeros_(tensor):
+        INIT_ZEROS(tensor.data)  # .data does not bump the version
+        return tensor
+    monkeypatch.setattr(torch.nn.init, "zeros_", zeros_)
+    expect_failure("version", init_run("torch.nn.init.zeros_"))
+
+
+def test_init_unchanged_on_error_eye_writes_before_the_rank_check(monkeypatch):
+    def eye_(tensor):
+        with torch.no_grad():
+            tensor.fill_(0)  # written before the ValueError
+        return INIT_EYE(tensor)
+    monkeypatch.setattr(torch.nn.init, "eye_", eye_)
+    expect_failure("unchanged-on-error", init_run("torch.nn.init.eye_"))
+
+
+def test_functional_declared_no_op_writes(monkeypatch):
+    def dropout(input, p=0.5, training=True, inplace=False):
+        if p == 0 and inplace:
+            return input.mul_(0.5)  # p=0 must leave input alone
+        return DROPOUT(input, p, training, inplace)
+    monkeypatch.setattr(F, "dropout", dropout)
+    expect_failure("outside-view", lambda: mutation_properties.flagged_op_conforms(
+        spec(nn_ops.INPLACE_FLAG, "torch.nn.functional.dropout"), torch.float32, "cpu", options()))
+
+
+def test_foreach_identity_returns_copies(monkeypatch):
+    def neg_(tensors):
+        FOREACH_NEG_(tensors)
+        return [t.clone() for t in tensors]
+    monkeypatch.setattr(torch, "_foreach_neg_", neg_)
+    expect_failure("identity", foreach_run("torch._foreach_neg_"))
+
+
+def test_foreach_outside_view_operand_written(monkeypatch):
+    def mul_(tensors, other, **kw):
+        FOREACH_MUL_(tensors, other, **kw)
+        if isinstance(other, list) and other and isinstance(other[0], torch.Tensor):
+            other[0].data.add_(1)  # writes into an operand
+    monkeypatch.setattr(torch, "_foreach_mul_", mul_)
+    expect_failure("outside-view", foreach_run("torch._foreach_mul_"))
+
+
+FOREACH_NEG_, FOREACH_MUL_ = torch._foreach_neg_, torch._foreach_mul_
