@@ -150,7 +150,7 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
                                      outcome.describe(), repro())
         if expect.before_write:
             if StorageMetadata.of(self_t) != meta:
-                raise ConformanceFailure("unchanged-on-error", subject, f"self's metadata unchanged after raising",
+                raise ConformanceFailure("unchanged-on-error", subject, "self's metadata unchanged after raising",
                                          f"{meta} became {StorageMetadata.of(self_t)}", repro())
             for key, storage in storages.items():
                 if not bitwise_equal(storage, before[key]):
