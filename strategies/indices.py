@@ -300,7 +300,7 @@ def _make_invalid(draw, comps: list, shape: Shape, error: str) -> list:
     slots = slots or [i for i, c in enumerate(comps) if isinstance(c, (int, slice, IntArray))]
     if not slots:
         if dim >= len(shape):
-            return comps
+            return comps + [0]  # one index more than self has dimensions
         comps, dims, slots = comps + [slice(None)], dims + [dim], [len(comps)]
     i = draw(st.sampled_from(slots), label="out-of-bounds position")
     side = shape[dims[i]]
