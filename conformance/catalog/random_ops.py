@@ -22,6 +22,7 @@ from strategies.values import Bounds, arrays
 from .spec import OpSpec
 
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+COMPLEX = (torch.complex64, torch.complex128)
 REAL = tuple(d for d in CORE_DTYPES if not d.is_complex)
 INTEGRAL = tuple(d for d in REAL if not d.is_floating_point)
 
@@ -31,8 +32,8 @@ class RandomSpec(OpSpec):
     """A random in-place op: ``self.op_(**params, generator=g)`` fills ``self`` with draws.
 
     ``params(dtype, shape)`` draws the keyword parameters; ``support(values, params, dtype)`` is a boolean
-    mask of values inside the support (``values`` in float64, parameters rounded to ``dtype`` as the op
-    rounds them); ``cdf(x, params, dtype)`` the distribution function in float64, or None when the parameters
+    mask of values inside the support (``values`` in float64, a complex tensor as its real and imaginary
+    parts, parameters rounded to ``dtype`` as the op rounds them); ``cdf(x, params, dtype)`` the distribution function in float64, or None when the parameters
     make it degenerate or it is not checked; ``twin_call(shape, dtype, params, generator)`` the
     out-of-place call drawing the same values, or None.
     """
@@ -122,7 +123,7 @@ def _normal_support(v, params, dtype):
 
 
 def _normal_cdf(x, params, dtype):
-    std = params.get("std", 1.0)
+    std = params.get("std", 1.0) / (math.sqrt(2) if dtype.is_complex else 1)  # per part of a complex draw
     return None if std == 0 else _phi((x - params.get("mean", 0.0)) / std)
 
 
@@ -258,9 +259,11 @@ def _non_negative(v, params, dtype):
 
 SPECS: tuple[RandomSpec, ...] = (
     RandomSpec("uniform_", "torch.rand", params=_uniform_params, support=_uniform_support, cdf=_uniform_cdf,
-               twin_call=_uniform_twin, notes="support [from, to] after rounding; twin torch.rand for [0, 1)"),
+               twin_call=_uniform_twin, dtypes=FLOATING + COMPLEX,
+               notes="support [from, to] after rounding (each part of a complex value); twin torch.rand for [0, 1)"),
     RandomSpec("normal_", "torch.normal", params=_normal_params, support=_normal_support, cdf=_normal_cdf,
-               twin_call=_normal_twin, notes="std=0 gives mean everywhere"),
+               twin_call=_normal_twin, dtypes=FLOATING + COMPLEX,
+               notes="std=0 gives mean everywhere; each part of a complex draw has std / sqrt(2)"),
     RandomSpec("bernoulli_", "torch.bernoulli", params=_bernoulli_params, support=_bernoulli_support,
                cdf=_bernoulli_cdf, twin_call=_bernoulli_twin, dtypes=REAL,
                notes="values 0 or 1; 0 where p is 0 and 1 where p is 1"),

@@ -109,9 +109,20 @@ def check_random_call(spec, built: BuiltTensor, params: dict, seed: int, device:
                                      f"{comparable(self_t).tolist()}", repro())
 
 
+def components(values: torch.Tensor) -> torch.Tensor:
+    """Values as float64 on the CPU; a complex tensor as its real and imaginary parts (a last dim of 2)."""
+    values = comparable(values).detach().cpu()
+    return torch.view_as_real(values).double() if values.is_complex() else values.double()
+
+
+def part_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype of each component: float32 for complex64, float64 for complex128."""
+    return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+
+
 def check_support(spec, values: torch.Tensor, params: dict, subject: str, repro) -> None:
-    v = comparable(values).detach().cpu().double()
-    inside = spec.support(v, params, values.dtype)
+    v = components(values)
+    inside = spec.support(v, params, part_dtype(values.dtype))
     if not bool(inside.all()):
         outside = v[~inside][:5].tolist()
         raise ConformanceFailure("support", subject, f"values inside the support of {spec.name}({_kwargs_text(params)})",
@@ -171,8 +182,9 @@ def check_random_distribution(spec, dtype: torch.dtype, device: str, params: dic
 
     spec.inplace()(built.tensor, **params, generator=seeded(device, seed))
     check_support(spec, built.tensor, params, subject, repro)
-    x = comparable(built.tensor).detach().cpu().double().reshape(-1).sort().values
-    distance, where = ks_distance(x, dtype, lambda t: spec.cdf(t, params, dtype))
+    x = components(built.tensor)
+    x = (x[..., 0] if dtype.is_complex else x).reshape(-1).sort().values  # a complex sample: its real parts
+    distance, where = ks_distance(x, part_dtype(dtype), lambda t: spec.cdf(t, params, dtype))
     if distance > KS_BOUND:
         raise ConformanceFailure("distribution", subject,
                                  f"sample distribution within {KS_BOUND} of the declared one (Kolmogorov-Smirnov)",
