@@ -42,6 +42,9 @@ def test_valid_keys_select_what_numpy_with_torchs_integer_rule_selects(data):
     assert isinstance(expected, IndexError) == isinstance(observed, IndexError), (key, expected, observed)
     if not isinstance(expected, IndexError):
         assert expected == observed, key
+        integers = any(isinstance(c, int) or (isinstance(c, IntArray) and c.is_zero_dim) for c in key.components)
+        if not integers:  # torch's integer rule is the only difference from NumPy's own spelling of the key
+            assert np.zeros(shape)[key.numpy()].shape == observed, key
     assert not key.has_negative_step and not key.mask_mismatch(shape) and not key.out_of_bounds(shape)
 
 
@@ -112,3 +115,11 @@ def test_assigned_values_are_of_their_kind(data):
     elif value.kind in ("tensor", "other-dtype"):
         stripped = tuple(t.shape)[1:] if len(t.shape) > len(target) else tuple(t.shape)
         assert tst.broadcast_shape(stripped, target) == target
+
+
+def test_integers_join_no_advanced_index_in_torch():
+    """``t[0, :, [1, 2]]``: NumPy moves the advanced dimension to the front, torch does not."""
+    key = tst.IndexKey((0, slice(None), IntArray(np.array([1, 2]), "list")))
+    assert np.zeros((3, 4, 5))[key.numpy()].shape == (2, 4)
+    first, second = key.torch_steps()
+    assert np.zeros((3, 4, 5))[first][second].shape == (4, 2) == tuple(torch.zeros(3, 4, 5)[key.torch()].shape)

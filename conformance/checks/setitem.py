@@ -247,7 +247,8 @@ def expectation(a: Assignment, storage_before: np.ndarray) -> Expectation:
     value_ndim = a.value.value.tensor.dim() if a.value.is_tensor else 0
     if a.form in ("masked_fill", "select_fill") and value_ndim:
         return dataclasses.replace(expect, must_raise=(RuntimeError,),
-                                   reason=f"{a.form.split('_')[1]}_ takes only a 0-d value tensor")
+                                   reason=f"{'masked_fill_' if a.form == 'masked_fill' else 'fill_'} takes only "
+                                          "a 0-d value tensor")
     values = as_value(a.value, dtype)
     if a.form == "masked_scatter":
         flat = values.reshape(-1)
