@@ -155,8 +155,9 @@ def same(a: np.ndarray, b: np.ndarray, signed_zeros: bool = True) -> np.ndarray:
         return same(a.real, b.real, signed_zeros) & same(a.imag, b.imag, signed_zeros)
     if a.dtype.kind != "f":
         return a == b
-    eq = (a == b) | (np.isnan(a) & np.isnan(b))
-    return eq & (np.signbit(a) == np.signbit(b)) if signed_zeros else eq
+    both_nan = np.isnan(a) & np.isnan(b)  # any NaN equals any NaN (sign and payload may change on the way)
+    eq = (a == b) | both_nan
+    return eq & ((np.signbit(a) == np.signbit(b)) | both_nan) if signed_zeros else eq
 
 
 # -- what the contract says before the call ---------------------------------------------------------
