@@ -11,8 +11,9 @@ from hypothesis import given, strategies as st
 from strategies.layouts import LAYOUT_KINDS
 from strategies.shapes import shapes
 from strategies.tensors import BuiltTensor, built_tensors
+from strategies.values import Bounds
 
-from .catalog import cases
+from .catalog import Case, cases
 from .checks import check_inplace_call
 from .checks.foreach import check_foreach_call, fresh, fresh_arg
 from .checks.init import check_init_call
@@ -183,3 +184,32 @@ def foreach_conforms(specs, device, options: RunOptions, *, dtypes=None, databas
             check_foreach_call(spec, [fresh(b) for b in selves], fresh_arg(args), kwargs, device)
 
     run(prop, options, database_key or f"{specs[0].name}-{device}-{dtypes}")
+
+
+@st.composite
+def _embedding_renorm_case(draw, spec, dtype, device):
+    """A 2-D weight of any layout but expanded, in-range row indices (duplicates allowed), max_norm, norm_type."""
+    shape = draw(shapes(min_dims=2, max_dims=2, allow_empty=False), label="weight shape")
+    built = draw(built_tensors(dtype, shape, device, layout_kinds=NOT_EXPANDED, bounds=Bounds(-10, 10),
+                               label="weight"), label="weight")
+    rows = draw(st.lists(st.integers(0, shape[0] - 1), max_size=6), label="indices")
+    case = Case(spec, device, built)
+    case.args = [torch.tensor(rows, dtype=torch.int64, device=device),
+                 draw(st.floats(0.125, 8, width=32), label="max_norm"),
+                 draw(st.sampled_from([1.0, 2.0, 3.0]), label="norm_type")]
+    case.arg_names = ["indices", "max_norm", "norm_type"]
+    return case
+
+
+def embedding_renorm_conforms(spec, device, options: RunOptions, *, dtypes=None, database_key: str = "") -> None:
+    """``torch.embedding_renorm_`` against the kit's reference, through the generic contract check."""
+    __tracebackhide__ = True
+    dtypes = tuple(dtypes or spec.dtypes)
+
+    @given(data=st.data())
+    def prop(data):
+        case = data.draw(_embedding_renorm_case(spec, _dtype(data, dtypes), device), label="case")
+        case.reference_device = options.reference_device
+        check_inplace_call(case)
+
+    run(prop, options, database_key or f"{spec.name}-{device}-{dtypes}")

@@ -312,3 +312,14 @@ def test_foreach_outside_view_operand_written(monkeypatch):
 
 
 FOREACH_NEG_, FOREACH_MUL_ = torch._foreach_neg_, torch._foreach_mul_
+
+
+EMBEDDING_RENORM_ = torch.embedding_renorm_
+
+
+def test_embedding_renorm_twin_values_scales_every_row(monkeypatch):
+    def embedding_renorm_(weight, indices, max_norm, norm_type):
+        return EMBEDDING_RENORM_(weight, torch.arange(weight.shape[0]), max_norm, norm_type)  # ignores indices
+    monkeypatch.setattr(torch, "embedding_renorm_", embedding_renorm_)
+    expect_failure("twin-values", lambda: mutation_properties.embedding_renorm_conforms(
+        nn_ops.EMBEDDING_RENORM, "cpu", options()))

@@ -11,7 +11,8 @@ FAMILIES = {"pointwise": pointwise.SPECS, "out": out_variants.SPECS}
 FAMILIES.update(scans=scans.SPECS, linalg=linalg.SPECS, index=index_ops.SPECS, creation=creation.SPECS)
 
 FAMILIES.update({"random": random_ops.SPECS, "metadata": metadata_ops.SPECS,
-                 "nn.functional": nn_ops.ACTIVATIONS + nn_ops.INPLACE_FLAG + (nn_ops.FEATURE_DROPOUT,) + nn_ops.MODULES,
+                 "nn.functional": nn_ops.ACTIVATIONS + nn_ops.INPLACE_FLAG + (nn_ops.FEATURE_DROPOUT, nn_ops.EMBEDDING_RENORM)
+                 + nn_ops.MODULES,
                  "nn.init": nn_ops.INIT_SPECS, "dunder": nn_ops.DUNDERS, "foreach": nn_ops.FOREACH})
 
 

@@ -134,10 +134,25 @@ FEATURE_DROPOUT = CallSpec("torch.feature_dropout_", "torch.feature_dropout", "n
                            (DROPOUT_P, Choice("train", (True, False), keyword=True)), kind="function", seeded=True,
                            no_op=dropout_no_op, notes="twin torch.feature_dropout under the same generator seed")
 
-EXCLUDED = {
-    "torch.embedding_renorm_": "needs a 2-D weight and an index tensor and has no out-of-place twin in torch; "
-                               "not yet checked by this family (reached through F.embedding(max_norm=))",
-}
+
+
+def embedding_renorm(weight: torch.Tensor, indices: torch.Tensor, max_norm: float, norm_type: float) -> torch.Tensor:
+    """Kit-written twin of ``torch.embedding_renorm_`` (torch has none): each indexed row whose
+    ``norm_type``-norm exceeds ``max_norm`` is scaled by ``max_norm / (norm + 1e-7)``, on a copy."""
+    if weight.dim() != 2:
+        raise RuntimeError("embedding_renorm_: weight must be 2-D")
+    out = weight.clone()
+    for i in indices.unique().tolist():
+        norm = out[i].norm(norm_type).item()
+        if norm > max_norm:
+            out[i] = out[i] * (max_norm / (norm + 1e-7))
+    return out
+
+
+# Drawn by mutation_properties.embedding_renorm_conforms: a 2-D weight, in-range indices with duplicates.
+EMBEDDING_RENORM = CallSpec("torch.embedding_renorm_", "conformance.catalog.nn_ops.embedding_renorm", "nn.functional",
+                            kind="function", dtypes=(torch.float32, torch.float64),
+                            notes="F.embedding(max_norm=) calls it; twin written by the kit")
 
 # A sample of modules built with inplace=True (they call the functions above).
 MODULES: tuple[CallSpec, ...] = tuple(

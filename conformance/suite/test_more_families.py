@@ -36,7 +36,7 @@ def pytest_generate_tests(metafunc):
                                                for dev in devices for g in FOREACH_GROUPS])
     elif "spec" in metafunc.fixturenames:
         specs = {"test_random_op": random_ops.SPECS, "test_metadata_op": metadata_ops.SPECS,
-                 "test_init_op": nn_ops.INIT_SPECS}[name]
+                 "test_init_op": nn_ops.INIT_SPECS, "test_embedding_renorm": (nn_ops.EMBEDDING_RENORM,)}[name]
         metafunc.parametrize("spec, device", [pytest.param(s, dev, id=f"{s.name}-{dev}")
                                               for dev in devices for s in specs])
 
@@ -85,6 +85,12 @@ def test_init_op(spec, device, conformance_options, request):
     """torch.nn.init: identity (also on nn.Parameter), storage, version, values obey the rule, seed."""
     mutation_properties.init_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                       database_key=request.node.nodeid)
+
+
+def test_embedding_renorm(spec, device, conformance_options, request):
+    """torch.embedding_renorm_ (a 2-D weight, drawn row indices) against the kit's reference twin."""
+    mutation_properties.embedding_renorm_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
+                                                  database_key=request.node.nodeid)
 
 
 def test_foreach_ops(group, device, conformance_options, request):
