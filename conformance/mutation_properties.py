@@ -50,9 +50,14 @@ def random_op_conforms(spec, device, options: RunOptions, *, dtypes=None, databa
     run(prop, options, database_key or f"{spec.name}-{device}-{dtypes}")
 
 
-def _resizable(built: BuiltTensor) -> BuiltTensor:
-    """``built`` in a storage torch owns (a storage built from NumPy cannot grow)."""
-    storage = built.storage.clone()
+def numpy_dtypes(dtypes) -> tuple:
+    """The dtypes whose tensors ``torch.from_numpy`` makes directly (bfloat16 and float8 have no NumPy twin)."""
+    return tuple(d for d in dtypes if d not in (torch.bfloat16, torch.float8_e4m3fn, torch.float8_e5m2))
+
+
+def _owned(built: BuiltTensor, numpy_storage: bool) -> BuiltTensor:
+    """``built`` in a storage torch owns (it can grow), or in one NumPy owns (it cannot)."""
+    storage = torch.from_numpy(built.storage.cpu().numpy().copy()) if numpy_storage else built.storage.clone()
     lay = built.layout
     return BuiltTensor(storage.as_strided(lay.shape, lay.stride, lay.offset), storage, lay)
 
@@ -68,16 +73,19 @@ def _autograd_subject(draw, built: BuiltTensor):
     return plain if form == "plain" else plain.requires_grad_() * 1
 
 
-def metadata_op_conforms(spec, device, options: RunOptions, *, dtypes=None, database_key: str = "") -> None:
-    """A metadata op on drawn tensors of every layout and dtype with drawn (sometimes invalid) arguments."""
+def metadata_op_conforms(spec, device, options: RunOptions, *, dtypes=None, numpy_storage: bool = False,
+                         database_key: str = "") -> None:
+    """A metadata op on drawn tensors of every layout and dtype with drawn (sometimes invalid) arguments;
+    with ``numpy_storage`` (CPU only) in a storage NumPy owns, which cannot grow."""
     __tracebackhide__ = True
     dtypes = tuple(dtypes or spec.dtypes)
+    dtypes = numpy_dtypes(dtypes) if numpy_storage else dtypes
 
     @given(data=st.data())
     def prop(data):
         dtype = _dtype(data, dtypes)
         shape = data.draw(shapes(), label="self shape")
-        built = _resizable(data.draw(built_tensors(dtype, shape, device, label="self"), label="self"))
+        built = _owned(data.draw(built_tensors(dtype, shape, device, label="self"), label="self"), numpy_storage)
         args = data.draw(spec.draw_args(shape), label="arguments")
         subject = data.draw(_autograd_subject(built), label="subject") if spec.exception("view") else None
         check_metadata_call(spec, built, args, device, subject_tensor=subject)

@@ -64,9 +64,12 @@ def check_metadata_call(spec, built: BuiltTensor, drawn_args: tuple, device: str
     alias = self_t.detach() if subject_tensor is not None else built.storage.as_strided(lay.shape, lay.stride, lay.offset)
     twin = call(spec.expected, alias, *expected_args)
     is_view_exception = spec.exception("view") and self_t._is_view()
+    cannot_grow = (spec.storage_rule == "resize" and not twin.raised and not self_t.untyped_storage().resizable()
+                   and _needed_bytes(twin.value, self_t) > old_nbytes)
     outcome = call(spec.inplace(), self_t, *call_args)
-    if twin.raised or is_view_exception:
-        reason = spec.exception("view") if is_view_exception else f"the view twin {twin.describe()}"
+    if twin.raised or is_view_exception or cannot_grow:
+        reason = (spec.exception("view") if is_view_exception else
+                  "the storage must grow and is not resizable" if cannot_grow else f"the view twin {twin.describe()}")
         if not outcome.raised:
             raise ConformanceFailure("error-parity", subject, f"raises because {reason}", "returned without error",
                                      repro())
@@ -114,13 +117,18 @@ def _check_storage_rule(spec, self_t, old_nbytes, old_ptr, expected, subject, re
         want = expected.untyped_storage().data_ptr() if expected.numel() or expected.untyped_storage().nbytes() else ptr
         ok, text = ptr == want, "source's storage"
     elif spec.storage_rule == "resize":
-        shape, stride, offset = expected
-        needed = (offset + sum((n - 1) * s for n, s in zip(shape, stride)) + 1) * self_t.element_size() if all(shape) else 0
-        ok, text = ptr == old_ptr or needed > old_nbytes, "the same storage (the new size fits in it)"
+        ok = ptr == old_ptr or _needed_bytes(expected, self_t) > old_nbytes
+        text = "the same storage (the new size fits in it)"
     else:
         ok, text = ptr == old_ptr, "the same storage"
     if not ok:
         raise ConformanceFailure("storage", subject, text, f"data_ptr {old_ptr:#x} -> {ptr:#x}", repro())
+
+
+def _needed_bytes(resized: tuple, self_t: torch.Tensor) -> int:
+    """Bytes of storage that ``(shape, strides, offset)`` needs."""
+    shape, stride, offset = resized
+    return (offset + sum((n - 1) * s for n, s in zip(shape, stride)) + 1) * self_t.element_size() if all(shape) else 0
 
 
 def _check_values(spec, self_t, expected, storage_before, old_size, subject, repro) -> None:

@@ -65,9 +65,13 @@ def expect_unchanged(built: BuiltTensor, storage_before: torch.Tensor, reason: s
 
 
 def tensor_lines(name: str, built: BuiltTensor, storage_before: torch.Tensor, device: str) -> list[str]:
-    """Source rebuilding ``built`` (as it was before the call) under the name ``name``."""
+    """Source rebuilding ``built`` (as it was before the call) under the name ``name``, in a storage NumPy
+    owns where ``built``'s cannot grow."""
     lay = built.layout
-    return [f"{name}_storage = {storage_literal(storage_before, device)}",
+    storage = storage_literal(storage_before, device)
+    if not built.storage.untyped_storage().resizable():
+        storage = f"torch.from_numpy({storage}.numpy().copy())  # a storage that cannot grow"
+    return [f"{name}_storage = {storage}",
             f"{name} = {name}_storage.as_strided({lay.shape}, {lay.stride}, {lay.offset})"]
 
 

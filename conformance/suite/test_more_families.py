@@ -36,7 +36,8 @@ def pytest_generate_tests(metafunc):
                                                for dev in devices for g in FOREACH_GROUPS])
     elif "spec" in metafunc.fixturenames:
         specs = {"test_random_op": random_ops.SPECS, "test_metadata_op": metadata_ops.SPECS,
-                 "test_init_op": nn_ops.INIT_SPECS, "test_embedding_renorm": (nn_ops.EMBEDDING_RENORM,)}[name]
+                 "test_init_op": nn_ops.INIT_SPECS,
+                 "test_metadata_op_numpy_storage": tuple(s for s in metadata_ops.SPECS if s.storage_rule == "resize"), "test_embedding_renorm": (nn_ops.EMBEDDING_RENORM,)}[name]
         metafunc.parametrize("spec, device", [pytest.param(s, dev, id=f"{s.name}-{dev}")
                                               for dev in devices for s in specs])
 
@@ -79,6 +80,14 @@ def test_metadata_op(spec, device, conformance_options, request):
     """Same object, metadata and values of the view twin, storage rule, version (declared exceptions)."""
     mutation_properties.metadata_op_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                              database_key=request.node.nodeid)
+
+
+def test_metadata_op_numpy_storage(spec, device, conformance_options, request):
+    """resize_ on a storage NumPy owns: growing must raise and leave self unchanged; shrinking works."""
+    if device != "cpu":
+        pytest.skip("NumPy-owned storages live on the CPU")
+    mutation_properties.metadata_op_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
+                                             numpy_storage=True, database_key=request.node.nodeid)
 
 
 def test_init_op(spec, device, conformance_options, request):
