@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from strategies.shapes import shapes
 from strategies.values import scalars
 
-from .structured import Draft, Drawn, index_tensor, one_way_shape, operand_tensor, scalar_or_0d
+from .structured import Draft, Drawn, index_tensor, one_way_shape, operand_tensor, rarely, scalar_or_0d
 
 
 def _length(draw, name: str) -> int:
     """A small length, zero one time in ten."""
-    low = 0 if draw(st.integers(0, 9), label=f"{name} may be empty?") == 0 else 1
+    low = 0 if rarely(draw, f"{name} may be empty?", 10) else 1
     return draw(st.integers(low, 4), label=f"{name} length")
 
 
@@ -61,7 +61,7 @@ def scatter_source(name: str = "src", *, scalar: bool = False) -> Drawn:
     then a Python scalar (``scatter_(dim, index, value)``)."""
     @st.composite
     def strategy(draw, draft: Draft):
-        if scalar and draw(st.integers(0, 3), label=f"{name} is a scalar?") == 0:
+        if scalar and rarely(draw, f"{name} is a scalar?", 4):
             kind = draw(st.sampled_from(("int", "float")), label=f"{name} kind")
             return draw(scalars(kind), label=f"{name} (value)")
         shape = tuple(side + draw(st.integers(0, 1), label=f"{name} extra side {d}")
@@ -102,7 +102,7 @@ def index_put_indices() -> Drawn:
         draft.sizes["indexed dims"] = count
         tensors = []
         for d in range(count):
-            n = 1 if length and draw(st.integers(0, 5), label=f"indices[{d}] broadcasts?") == 0 else length
+            n = 1 if length and rarely(draw, f"indices[{d}] broadcasts?", 6) else length
             side = draft.side(d if draft.shape else None)
             tensors.append(draw(index_tensor((n,), side, f"indices[{d}]", draft.device, negative=True)).tensor)
         return tuple(tensors)
@@ -136,7 +136,8 @@ def masked_source() -> Drawn:
         if draw(st.booleans(), label="source in self's shape?"):
             shape = draft.shape
         else:
-            shape = (draw(st.integers(max(numel - 1, 0), numel + 2), label="source numel"),)
+            short = numel > 0 and rarely(draw, "source one element short?", 10)
+            shape = (numel - 1 if short else draw(st.integers(numel, numel + 2), label="source numel"),)
         return draw(operand_tensor(draft, shape, "source"))
     return Drawn("source", strategy, tensor=True)
 
@@ -144,7 +145,7 @@ def masked_source() -> Drawn:
 @st.composite
 def diagonal_shapes(draw):
     """``fill_diagonal_``'s self: any matrix (tall ones exercise ``wrap``), or a cube with equal sides."""
-    if draw(st.integers(0, 3), label="cube?") == 0:
+    if rarely(draw, "cube?", 4):
         ndim = draw(st.integers(3, 4), label="cube ndim")
         return (draw(st.integers(1, 3), label="cube side"),) * ndim
     return draw(shapes(min_dims=2, max_dims=2, max_side=6), label="matrix shape")

@@ -8,6 +8,8 @@ asks only that the in-place call raise too; the suite counts the partial write a
 """
 from __future__ import annotations
 
+from strategies.shapes import shapes
+
 from .args import Choice, Scalar, alpha
 from .index_args import (along_index, along_source, diagonal_shapes, fill_value, index_put_indices,
                          index_put_values, mask, masked_source, put_index, put_source, scatter_index,
@@ -30,7 +32,7 @@ SPECS: tuple[StructuredSpec, ...] = (
     _index("index_reduce", dims(), along_index(), along_source(), Choice("reduce", ("prod", "mean", "amax", "amin")),
            INCLUDE_SELF),
     _index("index_put", index_put_indices(), index_put_values(), ACCUMULATE,
-           deviations=(DUPLICATES_WRITE_ANY, EXPANDED_WRITES_THROUGH),
+           deviations=(DUPLICATES_WRITE_ANY, EXPANDED_WRITES_THROUGH), self_shapes=shapes(min_dims=1),
            notes="accumulate=True sums duplicates; accumulate=False leaves any one of them"),
     _index("scatter", dims(), scatter_index(), scatter_source(scalar=True), deviations=(DUPLICATES_WRITE_ANY,)),
     _index("scatter_add", dims(), scatter_index(), scatter_source()),

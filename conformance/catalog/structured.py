@@ -8,13 +8,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from strategies.layouts import LAYOUT_KINDS
+from strategies.dtypes import numpy_dtype
+from strategies.layouts import LAYOUT_KINDS, layouts
 from strategies.shapes import broadcastable_to, expanding, shapes
-from strategies.tensors import BuiltTensor, built_tensors
-from strategies.values import Bounds, scalars
+from strategies.tensors import BuiltTensor, build, built_tensors
+from strategies.values import Bounds, arrays, scalars
 
 from .case import Case, _aliased_self_and_operand, _draw_argument, _operand_dtype
 from .args import Operand
@@ -24,16 +26,25 @@ SELF_LAYOUTS = tuple(k for k in LAYOUT_KINDS if k != "expanded")
 """Layouts of ``self`` in the main property; an expanded ``self`` has a property of its own."""
 
 
+def rarely(draw, label: str, one_in: int) -> bool:
+    """True about one time in ``one_in``. Triggered by a middle value, not 0: Hypothesis draws bounds far
+    more often than their share, and shrinks towards 0, that is towards the common path."""
+    return draw(st.integers(0, one_in - 1), label=label) == one_in // 2
+
+
 @dataclasses.dataclass(frozen=True)
 class StructuredSpec(OpSpec):
     """An :class:`OpSpec` with the shapes ``self`` is drawn in and the dtypes the op implements.
 
     ``self_shapes`` is a strategy of shapes (None: any small shape). ``dtypes`` says which dtypes the op
     implements (None: all); on the others only error parity is checked, on a few examples.
+    ``small_integers`` draws ``self`` and tensor operands as integers in [-2, 2] (exact in every dtype), for
+    ops that sum in an unspecified order (a matrix product): any order then gives the same result.
     """
 
     self_shapes: st.SearchStrategy | None = None
     dtypes: Callable[[torch.dtype], bool] | None = None
+    small_integers: bool = False
 
     def implements(self, dtype: torch.dtype) -> bool:
         return self.dtypes is None or self.dtypes(dtype)
@@ -47,6 +58,7 @@ class Draft:
     dtype: torch.dtype
     device: str
     operand_dtypes: tuple
+    small_integers: bool = False
     values: dict = dataclasses.field(default_factory=dict)
     sizes: dict = dataclasses.field(default_factory=dict)
 
@@ -85,27 +97,50 @@ def operand_tensor(draw, draft: Draft, shape, name: str, *, dtype: torch.dtype |
     and then another operand dtype (type errors are part of the contract)."""
     if dtype is None:
         dtype = draft.dtype
-        if draw(st.integers(0, 7), label=f"{name} dtype differs?") == 0:
+        if rarely(draw, f"{name} dtype differs?", 8):
             dtype = _operand_dtype(draw, draft.dtype, draft.operand_dtypes)
+    if draft.small_integers:
+        return draw(small_integer_tensors(dtype, tuple(shape), draft.device, label=name))
     return draw(built_tensors(dtype, tuple(shape), draft.device, bounds=bounds, label=name))
+
+
+SMALL_INTEGERS = Bounds(-2, 2)
+
+
+@st.composite
+def small_integer_tensors(draw, dtype: torch.dtype, shape, device: str, *, layout_kinds=LAYOUT_KINDS,
+                          label: str = "tensor") -> BuiltTensor:
+    """A tensor in any layout whose values are integers in [-2, 2] (complex: both parts), so that sums of
+    their products are exact in every dtype (bfloat16 included) whatever the order."""
+    if dtype == torch.bool:
+        return draw(built_tensors(dtype, shape, device, layout_kinds=layout_kinds, label=label))
+    layout = draw(layouts(shape, kinds=layout_kinds), label=f"{label} layout")
+    value_shape = tuple(1 if s == 0 and side > 1 else side for side, s in zip(shape, layout.stride))
+    values = draw(arrays(torch.int8, value_shape, SMALL_INTEGERS), label=f"{label} values").astype(numpy_dtype(dtype))
+    if dtype.is_complex:
+        values = values + 1j * draw(arrays(torch.int8, value_shape, SMALL_INTEGERS), label=f"{label} imaginary parts")
+    return build(np.broadcast_to(values, shape), layout, dtype, device)
 
 
 @st.composite
 def index_tensor(draw, shape, size: int, name: str, device: str, *, negative: bool = False) -> BuiltTensor:
-    """An int64 index tensor of ``shape`` with values in ``[0, size)`` (``[-size, size)`` when
-    ``negative``), duplicates included; now and then one value out of bounds."""
-    low = -size if negative else 0
-    if size == 0 or draw(st.integers(0, 11), label=f"{name} out of bounds?") == 0:
-        bounds = Bounds(size, size + 2)
-    else:
-        bounds = Bounds(low, size - 1)
-    return draw(built_tensors(torch.int64, tuple(shape), device, bounds=bounds, label=name))
+    """An int64 index tensor of ``shape`` in any layout with values in ``[0, size)`` (``[-size, size)``
+    when ``negative``), duplicates included; now and then one value out of bounds among in-bounds ones
+    (so that a kernel may write the in-bounds part before it raises)."""
+    layout = draw(layouts(tuple(shape)), label=f"{name} layout")
+    value_shape = tuple(1 if s == 0 and side > 1 else side for side, s in zip(shape, layout.stride))
+    bounds = Bounds(-size if negative else 0, size - 1) if size else Bounds(0, 2)
+    values = draw(arrays(torch.int64, value_shape, bounds), label=f"{name} values")
+    if values.size and (size == 0 or rarely(draw, f"{name} out of bounds?", 8)):
+        where = draw(st.integers(0, values.size - 1), label=f"{name} out-of-bounds position")
+        values.flat[where] = size + draw(st.integers(0, 2), label=f"{name} out-of-bounds excess")
+    return build(np.broadcast_to(values, tuple(shape)), layout, torch.int64, device)
 
 
 @st.composite
 def one_way_shape(draw, target, name: str):
     """A shape that broadcasts to ``target``; one time in ten one that would enlarge it (must raise)."""
-    if target and draw(st.integers(0, 9), label=f"{name} expands self?") == 0:
+    if target and rarely(draw, f"{name} expands self?", 10):
         return draw(expanding(target), label=f"{name} shape (expands self)")
     return draw(broadcastable_to(target), label=f"{name} shape")
 
@@ -124,7 +159,7 @@ def dims(name: str = "dim") -> Drawn:
     @st.composite
     def strategy(draw, draft: Draft):
         ndim = max(len(draft.shape), 1)
-        if draw(st.integers(0, 11), label=f"{name} out of range?") == 0:
+        if rarely(draw, f"{name} out of range?", 12):
             return draw(st.sampled_from([ndim, -ndim - 1]), label=name)
         return draw(st.integers(-ndim, ndim - 1), label=name)
     return Drawn(name, strategy)
@@ -138,7 +173,7 @@ def sized(name: str, letters: str, self_letters: str) -> Drawn:
         draft.sizes.update(zip(self_letters, draft.shape))
         for letter in letters:
             if letter not in draft.sizes:
-                low = 0 if draw(st.integers(0, 9), label=f"{letter} may be 0?") == 0 else 1
+                low = 0 if rarely(draw, f"{letter} may be 0?", 10) else 1
                 draft.sizes[letter] = draw(st.integers(low, 3), label=f"size {letter}")
         return draw(operand_tensor(draft, [draft.sizes[c] for c in letters], name))
     return Drawn(name, strategy, tensor=True)
@@ -171,8 +206,12 @@ def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str
     else:
         shape = draw(spec.self_shapes if spec.self_shapes is not None else shapes(), label="self shape")
         kinds = [k for k in layout_kinds if k != "expanded" or any(side > 1 for side in shape)] or ["contiguous"]
-        self_built = draw(built_tensors(dtype, shape, device, layout_kinds=kinds, bounds=spec.domain, label="self"))
-    draft = Draft(self_built, dtype, device, tuple(operand_dtypes))
+        if spec.small_integers:
+            self_built = draw(small_integer_tensors(dtype, shape, device, layout_kinds=kinds, label="self"))
+        else:
+            self_built = draw(built_tensors(dtype, shape, device, layout_kinds=kinds, bounds=spec.domain,
+                                            label="self"))
+    draft = Draft(self_built, dtype, device, tuple(operand_dtypes), spec.small_integers)
     case = Case(spec, device, self_built)
     for arg in spec.args:
         if getattr(arg, "optional", False) and not draw(st.booleans(), label=f"pass {arg.name}?"):
