@@ -85,11 +85,25 @@ def aten_inplace() -> list[Discovered]:
     return found
 
 
-def _out_twin(base: str, overload: str) -> str | None:
-    for suffix in ("_out", "out"):
-        if overload.endswith(suffix):
-            return _aten_twin(base, overload[: -len(suffix)])
-    return _aten_twin(base, "")
+def _inputs(schema) -> tuple[str, ...]:
+    return tuple((a.name, str(a.type)) for a in schema.arguments if not a.is_out)
+
+
+@functools.lru_cache(maxsize=1)
+def _functional_by_inputs() -> dict[tuple, str]:
+    """(op, argument names) -> the functional overload taking exactly those arguments."""
+    table = {}
+    for schema in _aten_schemas():
+        if not any(a.is_out for a in schema.arguments):
+            base = schema.name.removeprefix("aten::")
+            table.setdefault((base, _inputs(schema)), _overload_name(base, schema.overload_name))
+    return table
+
+
+def _out_twin(base: str, schema) -> str | None:
+    """The functional overload with the out overload's other arguments (``max.dim_max`` -> ``max.dim``),
+    else the functional op."""
+    return _functional_by_inputs().get((base, _inputs(schema))) or _aten_twin(base, "")
 
 
 def aten_out() -> list[Discovered]:
@@ -99,7 +113,7 @@ def aten_out() -> list[Discovered]:
         base = schema.name.removeprefix("aten::")
         if _public(base) and not base.endswith("_") and any(a.is_out for a in schema.arguments):
             found.append(Discovered(_overload_name(base, schema.overload_name), "out",
-                                    _out_twin(base, schema.overload_name), base))
+                                    _out_twin(base, schema), base))
     return found
 
 

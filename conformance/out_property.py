@@ -11,6 +11,7 @@ import dataclasses
 import hypothesis
 from hypothesis import event, given, strategies as st
 
+from strategies.layouts import LAYOUT_KINDS
 from strategies.shapes import shapes
 from strategies.tensors import built_tensors
 
@@ -20,17 +21,22 @@ from .properties import UNIMPLEMENTED_EXAMPLES, RunOptions, run
 from .support import unimplemented_reason
 
 
+OUT_LAYOUTS = {"dense": tuple(k for k in LAYOUT_KINDS if k != "expanded"), "hard": ("expanded", "contiguous")}
+
+
 def _other_shape(shape):
     """Non-empty shapes other than ``shape``: the out must be resized, with a warning."""
     return shapes(min_dims=1, allow_empty=False).filter(lambda s: s != tuple(shape))
 
 
-def out_agrees_with_functional(spec, dtype, device, options: RunOptions, *, views: str = "dense",
+def out_agrees_with_functional(spec, dtype, device, options: RunOptions, *, mode: str = "dense",
                                database_key: str = "") -> str | None:
     """The ``out=`` contract of ``spec`` with inputs of ``dtype`` on ``device``; returns the functional op's
     "not implemented" message when the combination is unsupported (after checking error parity).
 
-    ``views`` picks which inputs an aliased ``out`` may view (see :func:`~conformance.checks.out.alias_candidates`).
+    ``mode="dense"`` draws ``out`` layouts without internal overlap and the aliased arrangements torch can
+    detect; ``mode="hard"`` draws expanded (self-overlapping) ``out`` layouts, views of non-dense inputs and
+    outs shared between outputs (see :func:`~conformance.checks.out.alias_candidates`).
     """
     __tracebackhide__ = True
     unimplemented = unimplemented_reason(spec, dtype, device)
@@ -43,16 +49,18 @@ def out_agrees_with_functional(spec, dtype, device, options: RunOptions, *, view
         case = data.draw(cases(spec, dtype, device, operand_dtypes=options.operand_dtypes), label="inputs")
         expected = functional(case)
         if expected.raised:
-            out = data.draw(built_tensors(dtype, tuple(case.self.tensor.shape), device, label="out"))
+            out = data.draw(built_tensors(dtype, tuple(case.self.tensor.shape), device,
+                                          layout_kinds=OUT_LAYOUTS["dense"], label="out"))
             check_out_call(case, expected, [out])
             event("raised")
             return
-        outs = [data.draw(built_tensors(r.dtype, tuple(r.shape), device, label=f"out{i}"))
+        kinds = OUT_LAYOUTS[mode]
+        outs = [data.draw(built_tensors(r.dtype, tuple(r.shape), device, layout_kinds=kinds, label=f"out{i}"))
                 for i, r in enumerate(results(expected.value))]
         check_out_call(case, expected, outs)
         check_out_resize(case, expected, data.draw(_other_shape(results(expected.value)[0].shape), label="resize from"))
         check_out_resize(case, expected, (0,))
-        candidates = alias_candidates(case, expected, views)
+        candidates = alias_candidates(case, expected, mode)
         if candidates:
             alias = data.draw(st.sampled_from(candidates), label="alias")
             if alias.kind == "input view":
