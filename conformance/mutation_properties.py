@@ -160,8 +160,9 @@ def _foreach_arguments(draw, spec, selves, dtype, device):
         return [like_selves("tensor1"), like_selves("tensor2"), value], {}
     other = (like_selves("other") if form == "tensors" else
              draw(built_tensors(dtype, (), device, label="other"), label="other"))
-    kwargs = {"alpha": draw(st.integers(-3, 3), label="alpha")} if spec.alpha and draw(st.booleans(), label="alpha?") else {}
-    return [other], kwargs
+    if spec.alpha and draw(st.booleans(), label="pass alpha?"):
+        return [other], {"alpha": draw(st.integers(-3, 3), label="alpha")}
+    return [other], {}
 
 
 def foreach_groups(specs) -> list[tuple]:

@@ -257,7 +257,8 @@ def _half_done_squeeze(self, *dims):
 
 
 def test_init_twin_values_eye_fills_ones(monkeypatch):
-    monkeypatch.setattr(torch.nn.init, "eye_", lambda tensor: INIT_ONES(tensor) if tensor.dim() == 2 else INIT_EYE(tensor))
+    monkeypatch.setattr(torch.nn.init, "eye_",
+                        lambda tensor: INIT_ONES(tensor) if tensor.dim() == 2 else INIT_EYE(tensor))
     expect_failure("twin-values", init_run("torch.nn.init.eye_"))
 
 

@@ -26,7 +26,8 @@ from .spec import OpSpec
 class MetadataSpec(OpSpec):
     """A metadata op: ``draw_args(shape)`` draws its arguments (a strategy of tuples), ``expected(alias,
     *args)`` is the tensor whose metadata and values ``self`` must have afterwards (for ``resize``: its
-    ``(shape, strides, offset)``; it raises where the in-place call must raise); ``materialize(drawn, dtype, device)`` makes tensor arguments for self's
+    ``(shape, strides, offset)``; it raises where the in-place call must raise);
+    ``materialize(drawn, dtype, device)`` makes tensor arguments for self's
     dtype (see :meth:`arguments`). ``exceptions`` maps a lifted clause to its one-line reason."""
 
     family: str = "metadata"
@@ -154,7 +155,8 @@ SPECS: tuple[MetadataSpec, ...] = (
                  expected=lambda a, size, stride, offset: a.as_strided(size, stride, offset),
                  notes="sizes, strides and offsets past the storage must raise"),
     MetadataSpec("resize_", "resize_", draw_args=_resize_args, expected=_resized, storage_rule="resize",
-                 exceptions=(RESIZE_NO_OP,), notes="twin: contiguous strides from the same offset; growing may reallocate, keeps old elements"),
+                 exceptions=(RESIZE_NO_OP,),
+                 notes="twin: contiguous strides from the same offset; growing may reallocate, keeps old elements"),
     MetadataSpec("resize_as_", "resize_", draw_args=_resize_args, materialize=_resize_as_materialize,
                  expected=lambda a, o: _resized(a, o.shape), storage_rule="resize", exceptions=(RESIZE_NO_OP,)),
     MetadataSpec("set_", "as_strided", draw_args=_set_args, materialize=_set_materialize, expected=_set_expected,

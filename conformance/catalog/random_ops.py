@@ -33,7 +33,8 @@ class RandomSpec(OpSpec):
 
     ``params(dtype, shape)`` draws the keyword parameters; ``support(values, params, dtype)`` is a boolean
     mask of values inside the support (``values`` in float64, a complex tensor as its real and imaginary
-    parts, parameters rounded to ``dtype`` as the op rounds them); ``cdf(x, params, dtype)`` the distribution function in float64, or None when the parameters
+    parts, parameters rounded to ``dtype`` as the op rounds them); ``cdf(x, params, dtype)`` the
+    distribution function in float64, or None when the parameters
     make it degenerate or it is not checked; ``twin_call(shape, dtype, params, generator)`` the
     out-of-place call drawing the same values, or None.
     """

@@ -63,8 +63,8 @@ def _args_text(args, kwargs) -> str:
         if isinstance(a, torch.Tensor):
             return f"torch.tensor({a.tolist()}, dtype={a.dtype})"
         return scalar_literal(a)
-    parts = [literal(a, f"arg{k}_") for k, a in enumerate(args)] + [f"{k}={scalar_literal(v)}" for k, v in kwargs.items()]
-    return ", ".join(parts)
+    parts = [literal(a, f"arg{k}_") for k, a in enumerate(args)]
+    return ", ".join(parts + [f"{k}={scalar_literal(v)}" for k, v in kwargs.items()])
 
 
 def fresh(built: BuiltTensor) -> BuiltTensor:

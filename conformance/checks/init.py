@@ -82,7 +82,8 @@ def check_init_call(spec, built: BuiltTensor, kwargs: dict, seed: int, device: s
         v = comparable(values).cpu().double()
         ok = spec.rule(v, kwargs, shape, values.dtype)
         if not bool(ok.all()):
-            raise ConformanceFailure("values-in-range", subject, f"values obeying {spec.name}'s rule ({spec.notes or 'see catalog'})",
+            raise ConformanceFailure("values-in-range", subject,
+                                     f"values obeying {spec.name}'s rule ({spec.notes or 'see catalog'})",
                                      f"{v[~ok][:5].tolist() if ok.shape == v.shape else v.tolist()}", repro())
     if spec.random:
         _check_seed(spec, values, copies, kwargs, seed, device, subject, repro)
@@ -105,4 +106,5 @@ def _check_seed(spec, values, copies, kwargs, seed, device, subject, repro) -> N
     if not bitwise_equal(copies[1], values):
         raise ConformanceFailure("seed", subject, "the default generator seeded alike gives the same values: "
                                  f"{comparable(values).tolist()}", f"{comparable(copies[1]).tolist()}",
-                                 repro(f"# then torch.default_generator.manual_seed({seed}) and the call without generator"))
+                                 repro(f"# then torch.default_generator.manual_seed({seed}) and the call "
+                                       "without generator"))

@@ -103,5 +103,5 @@ def check_declared_no_op(case, reason: str) -> None:
     expect_metadata_kept(meta, self_t, subject, repro)
     if not bitwise_equal(case.self.storage, before):
         raise ConformanceFailure("outside-view", subject, "no storage element changes",
-                                 f"storage {comparable(before).tolist()} became {comparable(case.self.storage).tolist()}",
-                                 repro())
+                                 f"storage {comparable(before).tolist()} became "
+                                 f"{comparable(case.self.storage).tolist()}", repro())

@@ -55,7 +55,9 @@ def seeded(device: str, seed: int) -> torch.Generator:
 
 def _kwargs_text(params: dict) -> str:
     def literal(v):
-        return f"torch.tensor({comparable(v).tolist()}, dtype={v.dtype})" if isinstance(v, torch.Tensor) else scalar_literal(v)
+        if isinstance(v, torch.Tensor):
+            return f"torch.tensor({comparable(v).tolist()}, dtype={v.dtype})"
+        return scalar_literal(v)
     return ", ".join(f"**{{{k!r}: {literal(v)}}}" if k == "from" else f"{k}={literal(v)}" for k, v in params.items())
 
 
@@ -105,7 +107,8 @@ def check_random_call(spec, built: BuiltTensor, params: dict, seed: int, device:
         expected = spec.twin_call(tuple(self_t.shape), self_t.dtype, params, seeded(device, seed))
         if expected is not None and not bitwise_equal(expected.to(self_t.device), self_t):
             raise ConformanceFailure("twin-values", subject,
-                                     f"equal to {spec.twin} with a generator seeded alike: {comparable(expected).tolist()}",
+                                     f"equal to {spec.twin} with a generator seeded alike: "
+                                     f"{comparable(expected).tolist()}",
                                      f"{comparable(self_t).tolist()}", repro())
 
 
@@ -125,7 +128,8 @@ def check_support(spec, values: torch.Tensor, params: dict, subject: str, repro)
     inside = spec.support(v, params, part_dtype(values.dtype))
     if not bool(inside.all()):
         outside = v[~inside][:5].tolist()
-        raise ConformanceFailure("support", subject, f"values inside the support of {spec.name}({_kwargs_text(params)})",
+        raise ConformanceFailure("support", subject,
+                                 f"values inside the support of {spec.name}({_kwargs_text(params)})",
                                  f"values outside it: {outside}", repro())
 
 
@@ -133,7 +137,8 @@ def _check_same_seed(spec, built, fresh, params, seed, device, subject, repro) -
     """Draw again into ``fresh[0]`` with a generator seeded alike and into ``fresh[1]`` with the default one."""
     result = spec.inplace()(fresh[0].tensor, **params, generator=seeded(device, seed))
     if not bitwise_equal(result, built.tensor):
-        raise ConformanceFailure("seed", subject, f"the same values again with the same seed: {comparable(built.tensor).tolist()}",
+        raise ConformanceFailure("seed", subject,
+                                 f"the same values again with the same seed: {comparable(built.tensor).tolist()}",
                                  f"{comparable(result).tolist()}", repro())
     generator = default_generator(device)
     if generator is None:
@@ -148,7 +153,8 @@ def _check_same_seed(spec, built, fresh, params, seed, device, subject, repro) -
     if not bitwise_equal(again, built.tensor):
         raise ConformanceFailure("seed", subject, "the default generator seeded alike draws the same values: "
                                  f"{comparable(built.tensor).tolist()}", f"{comparable(again).tolist()}",
-                                 repro(f"# then torch.default_generator.manual_seed({seed}) and the call without generator"))
+                                 repro(f"# then torch.default_generator.manual_seed({seed}) and the call "
+                                       "without generator"))
 
 
 SAMPLE_LAYOUTS = ("contiguous", "transposed", "stepped")

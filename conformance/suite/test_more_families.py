@@ -37,7 +37,8 @@ def pytest_generate_tests(metafunc):
     elif "spec" in metafunc.fixturenames:
         specs = {"test_random_op": random_ops.SPECS, "test_metadata_op": metadata_ops.SPECS,
                  "test_init_op": nn_ops.INIT_SPECS,
-                 "test_metadata_op_numpy_storage": tuple(s for s in metadata_ops.SPECS if s.storage_rule == "resize"), "test_embedding_renorm": (nn_ops.EMBEDDING_RENORM,)}[name]
+                 "test_metadata_op_numpy_storage": tuple(s for s in metadata_ops.SPECS if s.storage_rule == "resize"),
+                 "test_embedding_renorm": (nn_ops.EMBEDDING_RENORM,)}[name]
         metafunc.parametrize("spec, device", [pytest.param(s, dev, id=f"{s.name}-{dev}")
                                               for dev in devices for s in specs])
 
