@@ -107,3 +107,8 @@ def test_alias_kernel_runs_twice_reading_its_own_output(monkeypatch):
         return ADD(*args, out=out, **kwargs)  # second pass: reads self after out (== self) was written
     plant(monkeypatch, out_path)
     expect_failure("out-alias", run())
+
+
+def test_catalog_names_every_out_check():
+    from conformance.checks.out import OUT_CHECKS
+    assert set(out_variants.OUT_CHECKS) == set(OUT_CHECKS)
