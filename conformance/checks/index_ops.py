@@ -42,7 +42,7 @@ def written_values(case) -> tuple[torch.Tensor, torch.Tensor] | None:
     try:
         if name == "index_put_" and not kwargs.get("accumulate", False):
             indices, values = args
-            count, rest = len(indices), shape[len(indices):]
+            rest = shape[len(indices):]
             flat = torch.zeros((), dtype=torch.int64)
             for d, index in enumerate(torch.broadcast_tensors(*indices)):
                 flat = flat * shape[d] + index % shape[d]
@@ -104,6 +104,17 @@ def check_duplicate_writes(case, twin_value: torch.Tensor, writes, subject: str,
                 f"it holds {observed[position].item()!r}", repro())
 
 
+def _accumulated(old: torch.Tensor, results: torch.Tensor) -> torch.Tensor:
+    """``old`` plus the increments that turned ``old`` into each of ``results`` (complex part by part):
+    what a location shared by several accumulating elements ends up holding."""
+    dtype = old.dtype
+    wide = torch.float64 if dtype.is_floating_point or dtype.is_complex else torch.int64
+    old, results = _components(old).to(wide), _components(results).to(wide)
+    increments = torch.where(results == old, torch.zeros_like(results), results - old)
+    total = old + increments.sum(0)
+    return torch.view_as_complex(total) if dtype.is_complex else total
+
+
 def check_write_through(case, subject: str, repro) -> Outcome:
     """An expanded ``self`` under ``EXPANDED_WRITES_THROUGH``: raise with the storage unchanged, or write
     through, keeping identity, storage, version and sentinels, each location holding a value the twin
@@ -143,10 +154,8 @@ def check_write_through(case, subject: str, repro) -> Outcome:
     for location in where.unique().tolist():
         candidates = expected[where == location]
         sharing = candidates.numel()
-        if accumulates:  # every alias's increment lands in the one shared location
-            old = original[location]
-            increments = torch.where(candidates == old, torch.zeros_like(candidates), candidates - old)
-            candidates = (old + increments.sum()).reshape(1).to(self_t.dtype)
+        if accumulates:
+            candidates = _accumulated(original[location], candidates).reshape(1).to(self_t.dtype)
         if not _one_of(candidates, stored[location]):
             raise ConformanceFailure(
                 "twin-values", subject,
