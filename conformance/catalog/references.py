@@ -5,8 +5,6 @@ in-place op they check.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
 

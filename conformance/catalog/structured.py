@@ -18,8 +18,8 @@ from strategies.shapes import broadcastable_to, expanding, shapes
 from strategies.tensors import BuiltTensor, build, built_tensors
 from strategies.values import Bounds, arrays, scalars
 
-from .case import Case, _aliased_self_and_operand, _draw_argument, _operand_dtype
 from .args import Operand
+from .case import Case, _aliased_self_and_operand, _draw_argument, _operand_dtype
 from .spec import OpSpec
 
 SELF_LAYOUTS = tuple(k for k in LAYOUT_KINDS if k != "expanded")
@@ -230,4 +230,5 @@ def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str
 
 
 __all__ = ["SELF_LAYOUTS", "Draft", "Drawn", "StructuredSpec", "dims", "index_tensor", "one_way_shape",
-           "operand_tensor", "scalar_or_0d", "self_shapes", "sized", "structured_cases"]
+           "operand_tensor", "rarely", "scalar_or_0d", "self_shapes", "sized", "small_integer_tensors",
+           "structured_cases"]
