@@ -19,7 +19,7 @@ from .checks.foreach import check_foreach_call, fresh, fresh_arg
 from .checks.init import check_init_call
 from .checks.metadata import check_metadata_call
 from .checks.mutation import check_declared_no_op
-from .checks.random import SAMPLE_LAYOUTS, check_random_call, check_random_distribution
+from .checks.random import SAMPLE_LAYOUTS, check_random_call, check_random_distribution, check_random_rejects
 from .properties import RunOptions, run
 
 SEEDS = st.integers(0, 2**32 - 1)
@@ -41,8 +41,8 @@ def random_op_conforms(spec, device, options: RunOptions, *, dtypes=None, databa
         dtype = _dtype(data, dtypes)
         shape = data.draw(shapes(), label="self shape")
         built = data.draw(built_tensors(dtype, shape, device, label="self"), label="self")
-        params = data.draw(spec.params(dtype, shape), label="parameters")
         seed = data.draw(SEEDS, label="seed")
+        params = data.draw(spec.params(dtype, shape), label="parameters")
         check_random_call(spec, built, params, seed, device)
         layout_kind = data.draw(st.sampled_from(SAMPLE_LAYOUTS), label="large sample layout")
         check_random_distribution(spec, dtype, device, params, seed, layout_kind)
@@ -53,6 +53,23 @@ def random_op_conforms(spec, device, options: RunOptions, *, dtypes=None, databa
 def numpy_dtypes(dtypes) -> tuple:
     """The dtypes whose tensors ``torch.from_numpy`` makes directly (bfloat16 and float8 have no NumPy twin)."""
     return tuple(d for d in dtypes if d not in (torch.bfloat16, torch.float8_e4m3fn, torch.float8_e5m2))
+
+
+def random_op_rejects_invalid(spec, device, options: RunOptions, *, dtypes=None, database_key: str = "") -> None:
+    """A random op with parameters outside its distribution's domain (``spec.invalid``) on drawn tensors of
+    every layout: it raises and writes nothing."""
+    __tracebackhide__ = True
+    dtypes = tuple(dtypes or spec.dtypes)
+
+    @given(data=st.data())
+    def prop(data):
+        dtype = _dtype(data, dtypes)
+        built = data.draw(built_tensors(dtype, data.draw(shapes(), label="self shape"), device, label="self"),
+                          label="self")
+        params = data.draw(spec.invalid(dtype), label="invalid parameters")
+        check_random_rejects(spec, built, params, data.draw(SEEDS, label="seed"), device)
+
+    run(prop, options, database_key or f"{spec.name}-invalid-{device}-{dtypes}")
 
 
 def _owned(built: BuiltTensor, numpy_storage: bool) -> BuiltTensor:

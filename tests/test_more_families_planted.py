@@ -341,3 +341,11 @@ def test_metadata_error_parity_resize_swallows_cannot_grow(monkeypatch):
     patch_method(monkeypatch, "resize_", resize_)
     expect_failure("error-parity", lambda: mutation_properties.metadata_op_conforms(
         spec(metadata_ops.SPECS, "resize_"), "cpu", options(), dtypes=FLOAT, numpy_storage=True))
+
+
+def test_random_error_parity_invalid_rate_accepted(monkeypatch):
+    def exponential_(self, lambd=1.0, generator=None):
+        return EXPONENTIAL_(self, abs(lambd) or 1.0, generator=generator)  # "repairs" lambd <= 0
+    patch_method(monkeypatch, "exponential_", exponential_)
+    expect_failure("error-parity", lambda: mutation_properties.random_op_rejects_invalid(
+        spec(random_ops.SPECS, "exponential_"), "cpu", options(), dtypes=FLOAT))

@@ -36,7 +36,8 @@ class RandomSpec(OpSpec):
     parts, parameters rounded to ``dtype`` as the op rounds them); ``cdf(x, params, dtype)`` the
     distribution function in float64, or None when the parameters
     make it degenerate or it is not checked; ``twin_call(shape, dtype, params, generator)`` the
-    out-of-place call drawing the same values, or None.
+    out-of-place call drawing the same values, or None; ``invalid(dtype)`` draws parameters
+    that torch must reject (raise, writing nothing).
     """
 
     family: str = "random"
@@ -47,6 +48,7 @@ class RandomSpec(OpSpec):
     cdf: Callable | None = None
     twin_call: Callable | None = None
     dtypes: tuple[torch.dtype, ...] = FLOATING
+    invalid: Callable | None = None
 
 
 def rounded(value: float, dtype: torch.dtype) -> float:
@@ -258,23 +260,53 @@ def _non_negative(v, params, dtype):
     return v >= 0
 
 
+# ---- parameters torch must reject -----------------------------------------------------------------
+
+def _negative(name: str, allow_zero: bool, **fixed):
+    """Parameters with ``name`` negative (or zero when ``allow_zero``), the others fixed."""
+    top = 0.0 if allow_zero else -0.01
+    return lambda dtype: _floats(-10, top).map(lambda v: {**fixed, name: v})
+
+
+def _outside_unit(closed: bool):
+    """``p`` outside ``[0, 1]`` (``closed``) or outside ``(0, 1)``."""
+    edges = [] if closed else [st.sampled_from([0.0, 1.0])]
+    return lambda dtype: st.one_of(_floats(-2, -0.01), _floats(1.01, 2), *edges).map(lambda p: {"p": p})
+
+
+def _reversed_interval(dtype):
+    return st.tuples(_floats(-10, 10), _floats(0.01, 10)).map(lambda t: {"from": t[0] + t[1], "to": t[0]})
+
+
+def _bad_integer_range(dtype):
+    low, high = integer_range(dtype)
+    empty = st.integers(-3, 3).flatmap(lambda a: st.integers(a - 3, a).map(lambda b: {"from": a, "to": b}))
+    if dtype.is_floating_point or dtype == torch.bool:
+        return empty
+    return st.one_of(empty, st.just({"from": low - 1, "to": low + 1}), st.just({"to": high + 2}))
+
+
 SPECS: tuple[RandomSpec, ...] = (
     RandomSpec("uniform_", "torch.rand", params=_uniform_params, support=_uniform_support, cdf=_uniform_cdf,
-               twin_call=_uniform_twin, dtypes=FLOATING + COMPLEX,
+               twin_call=_uniform_twin, dtypes=FLOATING + COMPLEX, invalid=_reversed_interval,
                notes="support [from, to] after rounding (each part of a complex value); twin torch.rand for [0, 1)"),
     RandomSpec("normal_", "torch.normal", params=_normal_params, support=_normal_support, cdf=_normal_cdf,
-               twin_call=_normal_twin, dtypes=FLOATING + COMPLEX,
+               twin_call=_normal_twin, dtypes=FLOATING + COMPLEX, invalid=_negative("std", False, mean=0.0),
                notes="std=0 gives mean everywhere; each part of a complex draw has std / sqrt(2)"),
     RandomSpec("bernoulli_", "torch.bernoulli", params=_bernoulli_params, support=_bernoulli_support,
-               cdf=_bernoulli_cdf, twin_call=_bernoulli_twin, dtypes=REAL,
+               cdf=_bernoulli_cdf, twin_call=_bernoulli_twin, dtypes=REAL, invalid=_outside_unit(True),
                notes="values 0 or 1; 0 where p is 0 and 1 where p is 1"),
     RandomSpec("random_", "torch.randint", params=_random_params, support=_random_support, cdf=_random_cdf,
-               twin_call=_random_twin, dtypes=REAL,
+               twin_call=_random_twin, dtypes=REAL, invalid=_bad_integer_range,
                notes="integers in [from, to); default [0, 2**digits] for floats, [0, max] for integers"),
-    RandomSpec("exponential_", "", params=_exponential_params, support=_non_negative, cdf=_exponential_cdf),
+    RandomSpec("exponential_", "", params=_exponential_params, support=_non_negative, cdf=_exponential_cdf,
+               invalid=_negative("lambd", True)),
     RandomSpec("geometric_", "", params=_geometric_params, support=_geometric_support, cdf=_geometric_cdf,
+               invalid=_outside_unit(False),
                dtypes=tuple(d for d in REAL if d != torch.bool), notes="integers >= 1 (trials to first success)"),
     RandomSpec("cauchy_", "", params=_cauchy_params, support=_not_nan, cdf=_cauchy_cdf,
+               invalid=_negative("sigma", True, median=0.0),
                notes="+-inf allowed: reduced-precision draws overflow"),
-    RandomSpec("log_normal_", "", params=_log_normal_params, support=_non_negative, cdf=_log_normal_cdf),
+    RandomSpec("log_normal_", "", params=_log_normal_params, support=_non_negative, cdf=_log_normal_cdf,
+               invalid=_negative("std", True, mean=0.0)),
 )

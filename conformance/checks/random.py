@@ -6,7 +6,8 @@ distribution's support (``support``); the same generator seed gives the same val
 the values equal the out-of-place twin drawn from a generator seeded alike (``twin-values``); and on a
 large sample the empirical distribution function is within a Kolmogorov-Smirnov bound of the declared
 one (``distribution``), whatever the layout. Storage, identity, version and sentinel clauses are the
-generic ones.
+generic ones; parameters outside the distribution's domain must raise and write nothing (``error-parity``,
+``unchanged-on-error``).
 """
 from __future__ import annotations
 
@@ -121,6 +122,25 @@ def components(values: torch.Tensor) -> torch.Tensor:
 def part_dtype(dtype: torch.dtype) -> torch.dtype:
     """The dtype of each component: float32 for complex64, float64 for complex128."""
     return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+
+
+def check_random_rejects(spec, built: BuiltTensor, params: dict, seed: int, device: str) -> None:
+    """Parameters outside the distribution's domain: the call raises and writes nothing."""
+    __tracebackhide__ = True
+    self_t = built.tensor
+    subject = f"{spec.name}({_kwargs_text(params)}) on self {describe_tensor(self_t)}"
+    before, meta = built.storage.clone(), StorageMetadata.of(self_t)
+
+    def repro() -> str:
+        return snippet(*tensor_lines("self", built, before, device),
+                       f"result = {_call_line(spec, 'self', params, seed, device)}")
+
+    outcome = call(spec.inplace(), self_t, **params, generator=seeded(device, seed))
+    if not outcome.raised:
+        raise ConformanceFailure("error-parity", subject, "raises: the parameters are outside the distribution's "
+                                 "domain", "returned without error", repro())
+    expect_metadata_kept(meta, self_t, subject, repro)
+    expect_unchanged(built, before, "invalid parameters", outcome.describe(), subject, repro)
 
 
 def check_support(spec, values: torch.Tensor, params: dict, subject: str, repro) -> None:

@@ -45,7 +45,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("group, device", [pytest.param(g, dev, id=f"{_group_id(g)}-{dev}")
                                                for dev in devices for g in FOREACH_GROUPS])
     elif "spec" in metafunc.fixturenames:
-        specs = {"test_random_op": random_ops.SPECS, "test_metadata_op": metadata_ops.SPECS,
+        specs = {"test_random_op": random_ops.SPECS, "test_random_op_rejects_invalid_parameters": random_ops.SPECS,
+                 "test_metadata_op": metadata_ops.SPECS,
                  "test_init_op": nn_ops.INIT_SPECS,
                  "test_metadata_op_numpy_storage": tuple(s for s in metadata_ops.SPECS if s.storage_rule == "resize"),
                  "test_embedding_renorm": (nn_ops.EMBEDDING_RENORM,)}[name]
@@ -85,6 +86,13 @@ def test_random_op(spec, device, conformance_options, request):
     """Storage contract, support, same values for the same seed, twin on contiguous self, distribution."""
     mutation_properties.random_op_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                            database_key=request.node.nodeid)
+
+
+def test_random_op_rejects_invalid_parameters(spec, device, conformance_options, request):
+    """Parameters outside the distribution's domain (from > to, std < 0, p outside [0, 1], ...) raise and
+    write nothing."""
+    mutation_properties.random_op_rejects_invalid(spec, device, conformance_options, dtypes=_dtypes(spec, device),
+                                                  database_key=request.node.nodeid)
 
 
 def test_metadata_op(spec, device, conformance_options, request):
