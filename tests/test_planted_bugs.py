@@ -142,3 +142,19 @@ def test_reproduction_snippet_replays_the_failing_call(monkeypatch):
         raise AssertionError("the reproduction did not fail under the planted bug:\n" + failure.reproduction)
     monkeypatch.undo()
     exec(failure.reproduction, {})
+
+
+def test_reproduction_spells_functions_and_fixed_keywords(monkeypatch):
+    """A dotted op is called as a function, with the keywords its spec fixes (``inplace=True``)."""
+    from conformance.catalog import all_specs
+
+    relu = next(s for s in all_specs() if s.name == "torch.nn.functional.relu" and getattr(s, "call_kwargs", ()))
+    relu_ = torch.nn.functional.relu
+
+    def broken(input, inplace=False):
+        return relu_(input.clone(), inplace=False) if inplace else relu_(input)  # inplace=True returns a copy
+    monkeypatch.setattr(torch.nn.functional, "relu", broken)
+    failure = expect_failure("identity", lambda: properties.inplace_agrees_with_twin(
+        relu, torch.float32, "cpu", options(), aliasing=(None,)))
+    assert "result = torch.nn.functional.relu(self, inplace=True)" in failure.reproduction
+    assert "expected = torch.nn.functional.relu(self.clone(), inplace=False)" in failure.reproduction

@@ -131,7 +131,7 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
     subject = f"{spec.name} on self {describe_tensor(self_t)}"
     storages = {id(b.storage): b.storage for _, b in [("self", case.self)] + case.built_operands()}
     before = {key: s.clone() for key, s in storages.items()}
-    twin_text = call_text(case, spec.twin, "self.clone()")
+    twin_text = call_text(case, spec.twin, "self.clone()", twin=True)
 
     def repro(last_line: str = "") -> str:
         text = f"expected = {twin_text}\nresult = {call_text(case, spec.name)}"

@@ -64,15 +64,28 @@ def reproduction(case, storages_before: dict[int, torch.Tensor], call: str) -> s
     return "\n".join(lines)
 
 
-def call_text(case, method: str, receiver: str = "self") -> str:
-    """``self.add_(other, alpha=2)``: the call as written in a reproduction."""
+def call_text(case, method: str, receiver: str = "self", *, twin: bool | None = None) -> str:
+    """The call as written in a reproduction: ``self.add_(other, alpha=2)`` for a method,
+    ``torch.nn.functional.relu_(self)`` for a dotted path, ``torch.nn.ReLU(inplace=True)(self)`` for a module.
+
+    Fixed keywords a spec adds to the in-place call or to its ``twin`` (``inplace=True``) are spelled out;
+    ``twin`` defaults to whether the receiver is a copy (``self.clone()``), as twins always run on copies.
+    """
     def spelled(name, value):
         if value is case.self:
             return "self"
         return name if isinstance(value, BuiltTensor) else scalar_literal(value)
+    spec = case.op
+    twin = receiver != "self" if twin is None else twin
+    fixed = getattr(spec, "twin_kwargs" if twin else "call_kwargs", ())
     parts = [spelled(n, v) for n, v in zip(case.arg_names, case.args)]
     parts += [f"{k}={spelled(k, v)}" for k, v in case.kwargs.items()]
-    return f"{receiver}.{method}({', '.join(parts)})"
+    fixed_parts = [f"{k}={scalar_literal(v)}" for k, v in fixed]
+    if getattr(spec, "module", False):
+        return f"{method}({', '.join(fixed_parts)})({', '.join([receiver] + parts)})"
+    if "." in method:
+        return f"{method}({', '.join([receiver] + parts + fixed_parts)})"
+    return f"{receiver}.{method}({', '.join(parts + fixed_parts)})"
 
 
 def describe_tensor(t: torch.Tensor) -> str:
