@@ -31,9 +31,11 @@ def per_dtype(options: RunOptions) -> RunOptions:
 
 
 def structured_contract(spec: StructuredSpec, dtype, device, options: RunOptions, *, expanded: bool = False,
-                        aliasing: tuple[str | None, ...] = (None,), database_key: str = "") -> str | None:
+                        aliasing: tuple[str | None, ...] = (None,), alias_operands: bool = False,
+                        database_key: str = "") -> str | None:
     """The whole contract of ``spec`` on ``self`` of ``dtype`` (DESIGN.md points 1 to 4) with the rules its
-    catalog entry declares; ``expanded`` draws only expanded (stride-0) ``self``.
+    catalog entry declares; ``expanded`` draws only expanded (stride-0) ``self``; ``alias_operands`` makes
+    matrix operands of ``self``'s shape ``self`` itself or its transpose.
 
     Returns a reason when the catalog says the op does not implement ``dtype`` (after checking error parity
     on a few examples), else None.
@@ -49,7 +51,8 @@ def structured_contract(spec: StructuredSpec, dtype, device, options: RunOptions
     def prop(data):
         mode = data.draw(st.sampled_from(aliasing), label="aliasing") if len(aliasing) > 1 else aliasing[0]
         case = data.draw(structured_cases(spec, dtype, device, operand_dtypes=options.operand_dtypes,
-                                          layout_kinds=kinds, aliasing=mode), label="case")
+                                          layout_kinds=kinds, aliasing=mode, alias_operands=alias_operands),
+                         label="case")
         case.reference_device = options.reference_device
         before = case.self.storage.clone()
         outcome = check_structured_call(case)
@@ -57,5 +60,5 @@ def structured_contract(spec: StructuredSpec, dtype, device, options: RunOptions
             event("exception-safety: raised after writing part of self")
         event("raised" if outcome.raised else "returned")
 
-    run(prop, options, database_key or f"{spec.name}-{dtype}-{device}-{expanded}-{aliasing}")
+    run(prop, options, database_key or f"{spec.name}-{dtype}-{device}-{expanded}-{aliasing}-{alias_operands}")
     return unimplemented

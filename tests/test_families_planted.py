@@ -8,11 +8,13 @@ the documentation allows: a different winner among duplicate writes passes.
 from __future__ import annotations
 
 import hypothesis
+import pytest
 import torch
 from hypothesis import Phase
 
 from conformance import family_properties
 from conformance.catalog import spec_named
+from conformance.checks import ConformanceFailure
 from conformance.suite.test_families import MAIN_ALIASING
 
 from .planted import PLANTED, expect_failure, options, patch_method
@@ -57,6 +59,18 @@ def test_linalg_beta_ignored(monkeypatch):
         return ORIGINAL["addmm_"](self, mat1, mat2, alpha=alpha)  # drops beta: always adds all of self
     patch_method(monkeypatch, "addmm_", addmm_)
     expect_failure("twin-values", run("addmm_"))
+
+
+def test_linalg_self_scaled_before_an_aliasing_operand_is_read(monkeypatch):
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        self.mul_(beta)  # scales self in place first: an operand that is self is read already scaled
+        return ORIGINAL["addmm_"](self, mat1, mat2, beta=1, alpha=alpha)
+    patch_method(monkeypatch, "addmm_", addmm_)
+    spec = spec_named("addmm_")
+    with pytest.raises(ConformanceFailure) as info:  # self itself: twin-values; its transpose: overlap
+        family_properties.structured_contract(spec, torch.float32, "cpu", options(settings=FAST),
+                                              alias_operands=True)
+    assert info.value.check in ("twin-values", "overlap"), info.value
 
 
 def test_linalg_expanded_self_cleared_before_the_overlap_check(monkeypatch):

@@ -13,7 +13,7 @@ import torch
 from hypothesis import strategies as st
 
 from strategies.dtypes import numpy_dtype
-from strategies.layouts import LAYOUT_KINDS, layouts
+from strategies.layouts import LAYOUT_KINDS, Layout, layouts
 from strategies.shapes import broadcastable_to, expanding, shapes
 from strategies.tensors import BuiltTensor, build, built_tensors
 from strategies.values import Bounds, arrays, scalars
@@ -59,6 +59,7 @@ class Draft:
     device: str
     operand_dtypes: tuple
     small_integers: bool = False
+    alias_operands: bool = False
     values: dict = dataclasses.field(default_factory=dict)
     sizes: dict = dataclasses.field(default_factory=dict)
 
@@ -167,16 +168,35 @@ def dims(name: str = "dim") -> Drawn:
 
 def sized(name: str, letters: str, self_letters: str) -> Drawn:
     """A matrix operand whose sides are named by ``letters`` (``"nm"``); ``self``'s sides are named by
-    ``self_letters``; a letter not on ``self`` is drawn once per case, so operands agree."""
+    ``self_letters``; a letter not on ``self`` is drawn once per case, so operands agree. With
+    ``draft.alias_operands``, an operand of ``self``'s shape is mostly ``self`` itself or, for a square
+    ``self``, its transpose (the same memory read in another order): the result must then equal the twin on
+    copies, or (transpose, a partial overlap) the call may raise."""
     @st.composite
     def strategy(draw, draft: Draft):
         draft.sizes.update(zip(self_letters, draft.shape))
         for letter in letters:
             if letter not in draft.sizes:
+                if draft.shape and draft.alias_operands and draw(st.booleans(), label=f"{letter} is a side of self?"):
+                    draft.sizes[letter] = draw(st.sampled_from(draft.shape), label=f"size {letter}")
+                    continue
                 low = 0 if rarely(draw, f"{letter} may be 0?", 10) else 1
                 draft.sizes[letter] = draw(st.integers(low, 3), label=f"size {letter}")
-        return draw(operand_tensor(draft, [draft.sizes[c] for c in letters], name))
+        shape = tuple(draft.sizes[c] for c in letters)
+        if draft.alias_operands and shape == draft.shape and not rarely(draw, f"{name} a fresh tensor?", 3):
+            return draw(_self_or_transpose(draft), label=f"{name} alias of self")
+        return draw(operand_tensor(draft, shape, name))
     return Drawn(name, strategy, tensor=True)
+
+
+@st.composite
+def _self_or_transpose(draw, draft: Draft) -> BuiltTensor:
+    square = len(draft.shape) == 2 and draft.shape[0] == draft.shape[1]
+    if not square or draw(st.booleans(), label="self itself?"):
+        return draft.self
+    layout = draft.self.layout
+    alias = Layout("alias", layout.shape, layout.stride[::-1], layout.offset, layout.storage_size)
+    return build(np.empty(0), alias, draft.dtype, draft.device, storage=draft.self.storage)
 
 
 def self_shapes(letters: str) -> st.SearchStrategy:
@@ -192,13 +212,14 @@ def _draw_value(draw, arg, draft: Draft):
 
 @st.composite
 def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str, *, operand_dtypes=(),
-                     layout_kinds=SELF_LAYOUTS, aliasing: str | None = None) -> Case:
+                     layout_kinds=SELF_LAYOUTS, aliasing: str | None = None, alias_operands: bool = False) -> Case:
     """A drawn :class:`Case` of ``spec``: ``self`` in ``spec.self_shapes`` and ``layout_kinds``, then each
     argument in order, each drawn from ``self`` and the arguments before it.
 
     With ``aliasing`` set (ops with a plain :class:`Operand`, e.g. ``copy_``), that operand is a view of
-    ``self``'s storage, as in :func:`conformance.catalog.case.cases`. An expanded layout needs a side
-    above 1: other shapes fall back to contiguous.
+    ``self``'s storage, as in :func:`conformance.catalog.case.cases`; ``alias_operands`` lets ``sized``
+    operands be ``self`` or its transpose. An expanded layout needs a side above 1: other shapes fall back
+    to contiguous.
     """
     alias = None
     if aliasing is not None:
@@ -211,7 +232,7 @@ def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str
         else:
             self_built = draw(built_tensors(dtype, shape, device, layout_kinds=kinds, bounds=spec.domain,
                                             label="self"))
-    draft = Draft(self_built, dtype, device, tuple(operand_dtypes), spec.small_integers)
+    draft = Draft(self_built, dtype, device, tuple(operand_dtypes), spec.small_integers, alias_operands)
     case = Case(spec, device, self_built)
     for arg in spec.args:
         if getattr(arg, "optional", False) and not draw(st.booleans(), label=f"pass {arg.name}?"):

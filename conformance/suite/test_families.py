@@ -1,6 +1,7 @@
 """Scans, linear algebra, index ops and creation-like ops against the contract (DESIGN.md points 1 to 4),
 with the rules their catalog entries declare. Op x dtype x device; ``self`` never expanded here: an
-expanded ``self`` has its own test, on one dtype, since overlap handling does not depend on the dtype."""
+expanded ``self``, and matrix operands that are ``self``, have their own tests, on one dtype, since
+overlap handling does not depend on the dtype."""
 from __future__ import annotations
 
 import pytest
@@ -16,18 +17,19 @@ SPECS = FAMILIES["scans"] + FAMILIES["linalg"] + FAMILIES["index"] + FAMILIES["c
 # One example in four (about) draws an operand that is a dense view of self's storage (ops with a plain
 # tensor operand, such as copy_'s src).
 MAIN_ALIASING = (None, None, None, "dense")
-EXPANDED_DTYPE = torch.float32
+ONE_DTYPE = torch.float32  # for properties that do not depend on the dtype
 
 
 def pytest_generate_tests(metafunc):
     if not {"spec", "dtype", "device"} <= set(metafunc.fixturenames):
         return
-    expanded = metafunc.function.__name__ == "test_expanded_self"
+    one_dtype = metafunc.function.__name__ in ("test_expanded_self", "test_operand_aliases_self")
+    specs = FAMILIES["linalg"] if metafunc.function.__name__ == "test_operand_aliases_self" else SPECS
     metafunc.parametrize("spec, dtype, device", [
         pytest.param(spec, dtype, device, id=f"{spec.name}-{dtype_name(dtype)}-{device}")
         for device in metafunc.config._conformance["devices"]
-        for spec in SPECS
-        for dtype in ((EXPANDED_DTYPE,) if expanded else supported_dtypes(device, CORE_DTYPES))])
+        for spec in specs
+        for dtype in ((ONE_DTYPE,) if one_dtype else supported_dtypes(device, CORE_DTYPES))])
 
 
 def _aliasing(spec) -> tuple:
@@ -49,3 +51,10 @@ def test_expanded_self(spec, dtype, device, conformance_options, request):
     declares that the op writes through, values consistent with the twin at the elements sharing memory."""
     family_properties.structured_contract(spec, dtype, device, family_properties.per_dtype(conformance_options),
                                           expanded=True, database_key=request.node.nodeid)
+
+
+def test_operand_aliases_self(spec, dtype, device, conformance_options, request):
+    """A matrix operand that is self (full overlap: equal to the twin on copies) or, for a square self, its
+    transpose (partial overlap: raise, or equal the twin on copies): ``x.addmm_(x, x)``."""
+    family_properties.structured_contract(spec, dtype, device, family_properties.per_dtype(conformance_options),
+                                          alias_operands=True, database_key=request.node.nodeid)
