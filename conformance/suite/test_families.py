@@ -1,7 +1,8 @@
 """Scans, linear algebra, index ops and creation-like ops against the contract (DESIGN.md points 1 to 4),
 with the rules their catalog entries declare. Op x dtype x device; ``self`` never expanded here: an
 expanded ``self``, and matrix operands that are ``self``, have their own tests, on one dtype, since
-overlap handling does not depend on the dtype."""
+overlap handling does not depend on the dtype; those run the profile's examples, the per-dtype test a
+share of them (``family_properties.per_dtype``)."""
 from __future__ import annotations
 
 import pytest
@@ -49,12 +50,12 @@ def test_structured_contract(spec, dtype, device, conformance_options, request):
 def test_expanded_self(spec, dtype, device, conformance_options, request):
     """An expanded (stride-0) self: the internal-overlap error with self unchanged, or, where the catalog
     declares that the op writes through, values consistent with the twin at the elements sharing memory."""
-    family_properties.structured_contract(spec, dtype, device, family_properties.per_dtype(conformance_options),
-                                          expanded=True, database_key=request.node.nodeid)
+    family_properties.structured_contract(spec, dtype, device, conformance_options, expanded=True,
+                                          database_key=request.node.nodeid)
 
 
 def test_operand_aliases_self(spec, dtype, device, conformance_options, request):
     """A matrix operand that is self (full overlap: equal to the twin on copies) or, for a square self, its
     transpose (partial overlap: raise, or equal the twin on copies): ``x.addmm_(x, x)``."""
-    family_properties.structured_contract(spec, dtype, device, family_properties.per_dtype(conformance_options),
-                                          alias_operands=True, database_key=request.node.nodeid)
+    family_properties.structured_contract(spec, dtype, device, conformance_options, alias_operands=True,
+                                          database_key=request.node.nodeid)
