@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import functools
 import pathlib
+import re
 import tomllib
 
 PATH = pathlib.Path(__file__).with_name("known_issues.toml")
@@ -19,7 +19,13 @@ class KnownIssue:
     crashes: bool = False  # running the test would kill the process: it is reported without running
 
     def matches(self, test_name: str) -> bool:
-        return any(fnmatch.fnmatchcase(test_name, pattern) for pattern in self.tests)
+        return any(pattern_regex(pattern).fullmatch(test_name) for pattern in self.tests)
+
+
+@functools.lru_cache(maxsize=None)
+def pattern_regex(pattern: str) -> re.Pattern:
+    """A test-name pattern where ``*`` matches anything and every other character, ``[`` included, itself."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
 
 
 @functools.lru_cache(maxsize=None)

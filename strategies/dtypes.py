@@ -55,6 +55,7 @@ _NUMPY_EQUIVALENT = {
     torch.float64: np.float64,
     torch.complex64: np.complex64,
     torch.complex128: np.complex128,
+    torch.complex32: np.complex64,  # not drawn as self; results of float16 with complex operands
 }
 
 

@@ -19,12 +19,15 @@ TOLERANCES = {
 
 
 def comparable(t: torch.Tensor) -> torch.Tensor:
-    """``t`` in a dtype every backend can compare: float8 as float32, wide unsigned ints as int64.
+    """``t`` in a dtype every backend can compare: float8 as float32, complex32 as complex64, wide unsigned
+    ints as int64.
 
     The kit's own comparisons must not depend on the kernels under test for the rarer dtypes.
     """
     if t.dtype in (torch.float8_e4m3fn, torch.float8_e5m2):
         return t.to(torch.float32)
+    if t.dtype == torch.complex32:
+        return t.to(torch.complex64)
     if t.dtype in (torch.uint16, torch.uint32):
         return t.to(torch.int64)
     if t.dtype == torch.uint64:
@@ -35,8 +38,8 @@ def comparable(t: torch.Tensor) -> torch.Tensor:
 def mismatches(expected: torch.Tensor, observed: torch.Tensor, tolerances=None) -> torch.Tensor | None:
     """Boolean mask of mismatching elements, or None when all agree.
 
-    Integers and bools must be equal; floating and complex values within the dtype's tolerances, NaN
-    where NaN, infinities of the same sign. ``expected`` and ``observed`` share dtype and shape.
+    Integers and bools must be equal; floating values within the dtype's tolerances, NaN where NaN,
+    infinities of the same sign; complex values so part by part. ``expected`` and ``observed`` share dtype and shape.
     """
     if expected.shape != observed.shape:
         raise ValueError(f"shapes differ: {tuple(expected.shape)} vs {tuple(observed.shape)}")
@@ -47,9 +50,13 @@ def mismatches(expected: torch.Tensor, observed: torch.Tensor, tolerances=None) 
             return None
         return expected != observed
     rtol, atol = (tolerances or TOLERANCES).get(dtype, TOLERANCES[torch.float32])
-    wide = torch.complex128 if dtype.is_complex else torch.float64
-    e, o = expected.to(wide), observed.to(wide)
-    close = torch.isclose(e, o, rtol=rtol, atol=atol, equal_nan=True)
+    if dtype.is_complex:
+        # Real and imaginary parts separately: |a - b| of two complex values with an infinite part is NaN.
+        e, o = torch.view_as_real(expected.to(torch.complex128)), torch.view_as_real(observed.to(torch.complex128))
+        close = torch.isclose(e, o, rtol=rtol, atol=atol, equal_nan=True).all(dim=-1)
+    else:
+        close = torch.isclose(expected.to(torch.float64), observed.to(torch.float64), rtol=rtol, atol=atol,
+                              equal_nan=True)
     if bool(close.all()):
         return None
     return ~close

@@ -105,8 +105,17 @@ def expectation(case, twin: Outcome) -> Expectation:
 
 
 def _copies(case, device: str):
-    convert = (lambda t: t.detach().clone()) if device == case.device else (lambda t: t.detach().to(device))
-    return case.call_arguments(convert)
+    """Untouched copies of every input: a fresh storage viewed with the same layout (strides, offset,
+    zero strides included), so the twin sees what the in-place call sees, on ``device``."""
+    copies: dict[int, torch.Tensor] = {}
+
+    def copy(built: BuiltTensor) -> torch.Tensor:
+        storage = copies.setdefault(id(built), built.storage.detach().clone().to(device))
+        return storage.as_strided(built.layout.shape, built.layout.stride, built.layout.offset)
+    self_copy = copy(case.self)
+    args = [copy(a) if isinstance(a, BuiltTensor) else a for a in case.args]
+    kwargs = {k: copy(v) if isinstance(v, BuiltTensor) else v for k, v in case.kwargs.items()}
+    return self_copy, args, kwargs
 
 
 def check_twin_purity(case, subject: str, repro) -> tuple[Outcome, torch.Tensor]:

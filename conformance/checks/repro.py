@@ -10,8 +10,9 @@ from strategies.tensors import BuiltTensor
 
 PREAMBLE = 'import torch\nnan, inf = float("nan"), float("inf")'
 
-# NumPy-less dtypes are spelled through float32, which holds their values exactly.
-_VIA_FLOAT32 = (torch.bfloat16, torch.float8_e4m3fn, torch.float8_e5m2)
+# NumPy-less dtypes are spelled through a wider dtype that holds their values exactly.
+_VIA = {torch.bfloat16: torch.float32, torch.float8_e4m3fn: torch.float32, torch.float8_e5m2: torch.float32,
+        torch.complex32: torch.complex64}
 
 
 def scalar_literal(value) -> str:
@@ -34,11 +35,10 @@ def scalar_literal(value) -> str:
 def storage_literal(storage: torch.Tensor, device: str) -> str:
     """``torch.tensor([...], dtype=...)`` rebuilding a flat storage on ``device``."""
     dtype = storage.dtype
-    spelled = storage.cpu().to(torch.float32) if dtype in _VIA_FLOAT32 else storage.cpu()
-    values = ", ".join(scalar_literal(v) for v in spelled.tolist())
-    spelled_dtype = "float32" if dtype in _VIA_FLOAT32 else dtype_name(dtype)
-    text = f"torch.tensor([{values}], dtype=torch.{spelled_dtype})"
-    if dtype in _VIA_FLOAT32:
+    spelled_dtype = _VIA.get(dtype, dtype)
+    values = ", ".join(scalar_literal(v) for v in storage.cpu().to(spelled_dtype).tolist())
+    text = f"torch.tensor([{values}], dtype=torch.{dtype_name(spelled_dtype)})"
+    if dtype in _VIA:
         text += f".to(torch.{dtype_name(dtype)})"
     return text + (f'.to("{device}")' if device != "cpu" else "")
 
