@@ -40,11 +40,7 @@ def minimal_case(spec: OpSpec, dtype: torch.dtype, device: str) -> Case:
         if getattr(arg, "optional", False):
             continue
         value = _simple_value(arg, dtype, device)
-        if arg.keyword:
-            case.kwargs[arg.name] = value
-        else:
-            case.args.append(value)
-            case.arg_names.append(arg.name)
+        case.add_argument(arg, value)
     return case
 
 

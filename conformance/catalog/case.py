@@ -43,6 +43,14 @@ class Case:
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]
         return f"{short(self.self)}.{self.op.name}({', '.join(parts)})"
 
+    def add_argument(self, arg, value) -> None:
+        """Pass ``value`` for the descriptor ``arg``: by keyword or as the next positional argument."""
+        if arg.keyword:
+            self.kwargs[arg.name] = value
+        else:
+            self.args.append(value)
+            self.arg_names.append(arg.name)
+
     def _repr_pretty_(self, printer, cycle) -> None:
         """How Hypothesis prints a drawn case: the call, not the dataclass fields."""
         printer.text(repr(self))
@@ -150,9 +158,5 @@ def cases(draw, spec: OpSpec, dtype: torch.dtype, device: str, *, operand_dtypes
             value, alias = alias, None
         else:
             value = _draw_argument(draw, arg, self_built, dtype, device, operand_dtypes)
-        if arg.keyword:
-            case.kwargs[arg.name] = value
-        else:
-            case.args.append(value)
-            case.arg_names.append(arg.name)
+        case.add_argument(arg, value)
     return case

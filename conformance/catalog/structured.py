@@ -242,11 +242,7 @@ def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str
         else:
             value = _draw_value(draw, arg, draft)
         draft.values[arg.name] = value
-        if arg.keyword:
-            case.kwargs[arg.name] = value
-        else:
-            case.args.append(value)
-            case.arg_names.append(arg.name)
+        case.add_argument(arg, value)
     return case
 
 

@@ -52,7 +52,7 @@ def mismatches(expected: torch.Tensor, observed: torch.Tensor, tolerances=None) 
     rtol, atol = (tolerances or TOLERANCES).get(dtype, TOLERANCES[torch.float32])
     if dtype.is_complex:
         # Real and imaginary parts separately: |a - b| of two complex values with an infinite part is NaN.
-        e, o = torch.view_as_real(expected.to(torch.complex128)), torch.view_as_real(observed.to(torch.complex128))
+        e, o = (torch.view_as_real(t.to(torch.complex128).resolve_conj()) for t in (expected, observed))
         close = torch.isclose(e, o, rtol=rtol, atol=atol, equal_nan=True).all(dim=-1)
     else:
         close = torch.isclose(expected.to(torch.float64), observed.to(torch.float64), rtol=rtol, atol=atol,
