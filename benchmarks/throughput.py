@@ -10,6 +10,7 @@ The default selection is every op on float32 and int64 (a quarter of the pointwi
 from __future__ import annotations
 
 import argparse
+import warnings
 import os
 import pathlib
 import subprocess
@@ -25,9 +26,10 @@ from hypothesis import settings  # noqa: E402
 from conformance import properties  # noqa: E402
 from conformance.catalog import pointwise  # noqa: E402
 from conformance.checks.inplace import Outcome  # noqa: E402
+from conformance.known_issues import issue_for  # noqa: E402
 from conformance.profiles import register_profiles  # noqa: E402
 from conformance.suite.test_pointwise import MAIN_ALIASING  # noqa: E402
-from strategies.dtypes import CORE_DTYPES  # noqa: E402
+from strategies.dtypes import CORE_DTYPES, dtype_name  # noqa: E402
 
 SAMPLE_DTYPES = (torch.float32, torch.int64)
 
@@ -49,6 +51,8 @@ def run_sample(check) -> tuple[int, float]:
     try:
         for spec in pointwise.SPECS:
             for dtype in SAMPLE_DTYPES:
+                if issue_for(f"test_inplace_agrees_with_twin[{spec.name}-{dtype_name(dtype)}-cpu]"):
+                    continue  # a known torch bug: the suite xfails it (or, for crashes, does not run it)
                 aliasing = MAIN_ALIASING if spec.tensor_operands else (None,)
                 properties.inplace_agrees_with_twin(spec, dtype, "cpu", options, aliasing=aliasing)
     finally:
@@ -65,6 +69,7 @@ def pytest_wall_time(workers: str, select: str) -> float:
 
 
 def main() -> None:
+    warnings.simplefilter("ignore")  # torch's deprecation warnings for drawn inputs are not figures
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--select", default="float32 or int64", help="pytest -k expression for the xdist figure")
     parser.add_argument("--skip-xdist", action="store_true", help="skip the -n 0 / -n 2 comparison")
@@ -73,7 +78,7 @@ def main() -> None:
     run_sample(properties.check_inplace_call)  # warm-up: first calls of every kernel
     checked, checked_s = run_sample(properties.check_inplace_call)
     drawn, drawn_s = run_sample(lambda case, **kw: Outcome())
-    print(f"sample: {len(pointwise.SPECS)} ops x {len(SAMPLE_DTYPES)} dtypes, ci profile")
+    print(f"sample: {len(pointwise.SPECS)} ops x {len(SAMPLE_DTYPES)} dtypes less known torch issues, ci profile")
     print(f"examples per second (draw + checks): {checked / checked_s:.0f}  ({checked} examples in {checked_s:.1f} s)")
     print(f"per example: draw only {1e3 * drawn_s / drawn:.2f} ms, draw + checks {1e3 * checked_s / checked:.2f} ms, "
           f"ratio {checked_s / checked / (drawn_s / drawn):.2f}x")

@@ -158,3 +158,25 @@ def test_reproduction_spells_functions_and_fixed_keywords(monkeypatch):
         relu, torch.float32, "cpu", options(), aliasing=(None,)))
     assert "result = torch.nn.functional.relu(self, inplace=True)" in failure.reproduction
     assert "expected = torch.nn.functional.relu(self.clone(), inplace=False)" in failure.reproduction
+
+
+def test_twin_runs_on_the_reference_device_with_the_inputs_layouts():
+    """With a reference device, the twin's inputs are copies there, each with its original strides and offset."""
+    import numpy as np
+
+    from conformance.catalog.case import Case
+    from conformance.checks.inplace import _copies
+    from strategies.layouts import Layout
+    from strategies.tensors import build
+
+    layout = Layout("strided", (2, 2), (4, 2), 1, 9)
+    self_built = build(np.arange(4.0).reshape(2, 2), layout, torch.float32, "cpu")
+    other = build(np.ones((2, 2)), layout, torch.float32, "cpu")
+    case = Case(spec_named("add_"), "cpu", self_built, [other], {}, ["other"], reference_device="meta")
+    self_copy, (other_copy,), _ = _copies(case, case.reference_device)
+    for copy, original in ((self_copy, self_built.tensor), (other_copy, other.tensor)):
+        assert copy.device.type == "meta"
+        assert (copy.shape, copy.stride(), copy.storage_offset()) == (original.shape, original.stride(), 1)
+    on_cpu, _, _ = _copies(case, "cpu")
+    assert on_cpu.untyped_storage().data_ptr() != self_built.tensor.untyped_storage().data_ptr()
+    assert torch.equal(on_cpu, self_built.tensor)
