@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import hypothesis
 from hypothesis import event, given, strategies as st
 
 from strategies.layouts import LAYOUT_KINDS
@@ -17,8 +16,7 @@ from strategies.tensors import built_tensors
 
 from .catalog import cases
 from .checks.out import alias_candidates, check_out_alias, check_out_call, check_out_resize, functional, results
-from .properties import UNIMPLEMENTED_EXAMPLES, RunOptions, run
-from .support import unimplemented_reason
+from .properties import RunOptions, for_implementation, run
 
 
 OUT_LAYOUTS = {"dense": tuple(k for k in LAYOUT_KINDS if k != "expanded"), "hard": ("expanded", "contiguous")}
@@ -39,10 +37,7 @@ def out_agrees_with_functional(spec, dtype, device, options: RunOptions, *, mode
     outs shared between outputs (see :func:`~conformance.checks.out.alias_candidates`).
     """
     __tracebackhide__ = True
-    unimplemented = unimplemented_reason(spec, dtype, device)
-    if unimplemented:
-        options = dataclasses.replace(options, settings=hypothesis.settings(
-            options.settings, max_examples=min(UNIMPLEMENTED_EXAMPLES, options.settings.max_examples)))
+    options, unimplemented = for_implementation(options, spec, dtype, device)
 
     @given(data=st.data())
     def prop(data):

@@ -42,6 +42,16 @@ UNIMPLEMENTED_EXAMPLES = 5
 """Examples run where the twin is not implemented for the dtype: enough to check error parity."""
 
 
+def for_implementation(options: RunOptions, spec, dtype: torch.dtype, device: str) -> tuple[RunOptions, str | None]:
+    """``options`` cut to :data:`UNIMPLEMENTED_EXAMPLES` where the twin is not implemented for ``dtype`` on
+    ``device``, with torch's "not implemented" message (None where it is implemented)."""
+    unimplemented = unimplemented_reason(spec, dtype, device)
+    if unimplemented:
+        options = dataclasses.replace(options, settings=hypothesis.settings(
+            options.settings, max_examples=min(UNIMPLEMENTED_EXAMPLES, options.settings.max_examples)))
+    return options, unimplemented
+
+
 def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: RunOptions, *,
                              aliasing: tuple[str | None, ...] = (None,), database_key: str = "") -> str | None:
     """The whole contract of ``spec`` on ``self`` of ``dtype`` on ``device`` (DESIGN.md points 1 to 4).
@@ -57,10 +67,7 @@ def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: R
         dtypes = st.sampled_from([d for d in supported_dtypes(device) if not unimplemented_reason(spec, d, device)])
     else:
         dtypes = st.just(dtype)
-        unimplemented = unimplemented_reason(spec, dtype, device)
-    if unimplemented:
-        options = dataclasses.replace(options, settings=hypothesis.settings(
-            options.settings, max_examples=min(UNIMPLEMENTED_EXAMPLES, options.settings.max_examples)))
+        options, unimplemented = for_implementation(options, spec, dtype, device)
 
     @given(data=st.data())
     def prop(data):
