@@ -17,7 +17,7 @@ from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call
 from .mutation import (expect_identity, expect_metadata_kept, expect_outside_view_kept, expect_unchanged,
                        expect_version_bumped, expect_views_see_write, snippet, tensor_lines)
-from .random import default_generator, seeded
+from .random import check_same_seed, seeded
 from .repro import describe_tensor
 
 INIT_CHECKS = {
@@ -86,25 +86,4 @@ def check_init_call(spec, built: BuiltTensor, kwargs: dict, seed: int, device: s
                                      f"values obeying {spec.name}'s rule ({spec.notes or 'see catalog'})",
                                      f"{v[~ok][:5].tolist() if ok.shape == v.shape else v.tolist()}", repro())
     if spec.random:
-        _check_seed(spec, values, copies, kwargs, seed, device, subject, repro)
-
-
-def _check_seed(spec, values, copies, kwargs, seed, device, subject, repro) -> None:
-    again = spec.inplace()(copies[0], **kwargs, generator=seeded(device, seed))
-    if not bitwise_equal(again, values):
-        raise ConformanceFailure("seed", subject, f"the same values for the same seed: {comparable(values).tolist()}",
-                                 f"{comparable(again).tolist()}", repro())
-    generator = default_generator(device)
-    if generator is None:
-        return
-    state = generator.get_state()
-    try:
-        generator.manual_seed(seed)
-        spec.inplace()(copies[1], **kwargs)
-    finally:
-        generator.set_state(state)
-    if not bitwise_equal(copies[1], values):
-        raise ConformanceFailure("seed", subject, "the default generator seeded alike gives the same values: "
-                                 f"{comparable(values).tolist()}", f"{comparable(copies[1]).tolist()}",
-                                 repro(f"# then torch.default_generator.manual_seed({seed}) and the call "
-                                       "without generator"))
+        check_same_seed(spec, values, copies, kwargs, seed, device, subject, repro)

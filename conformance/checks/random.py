@@ -103,7 +103,7 @@ def check_random_call(spec, built: BuiltTensor, params: dict, seed: int, device:
     expect_outside_view_kept(built, before, subject, repro)
     expect_views_see_write(built, subject, repro)
     check_support(spec, self_t, params, subject, repro)
-    _check_same_seed(spec, built, fresh, params, seed, device, subject, repro)
+    check_same_seed(spec, built.tensor, (fresh[0].tensor, fresh[1].tensor), params, seed, device, subject, repro)
     if built.layout.is_contiguous and spec.twin_call is not None:
         expected = spec.twin_call(tuple(self_t.shape), self_t.dtype, params, seeded(device, seed))
         if expected is not None and not bitwise_equal(expected.to(self_t.device), self_t):
@@ -153,12 +153,13 @@ def check_support(spec, values: torch.Tensor, params: dict, subject: str, repro)
                                  f"values outside it: {outside}", repro())
 
 
-def _check_same_seed(spec, built, fresh, params, seed, device, subject, repro) -> None:
-    """Draw again into ``fresh[0]`` with a generator seeded alike and into ``fresh[1]`` with the default one."""
-    result = spec.inplace()(fresh[0].tensor, **params, generator=seeded(device, seed))
-    if not bitwise_equal(result, built.tensor):
+def check_same_seed(spec, values, targets, kwargs, seed, device, subject, repro) -> None:
+    """Draw again into ``targets[0]`` with a generator seeded alike, and into ``targets[1]`` with the default
+    generator seeded alike (its state restored after): both must give ``values``."""
+    result = spec.inplace()(targets[0], **kwargs, generator=seeded(device, seed))
+    if not bitwise_equal(result, values):
         raise ConformanceFailure("seed", subject,
-                                 f"the same values again with the same seed: {comparable(built.tensor).tolist()}",
+                                 f"the same values again with the same seed: {comparable(values).tolist()}",
                                  f"{comparable(result).tolist()}", repro())
     generator = default_generator(device)
     if generator is None:
@@ -166,13 +167,12 @@ def _check_same_seed(spec, built, fresh, params, seed, device, subject, repro) -
     state = generator.get_state()
     try:
         generator.manual_seed(seed)
-        again = fresh[1].tensor
-        spec.inplace()(again, **params)
+        spec.inplace()(targets[1], **kwargs)
     finally:
         generator.set_state(state)
-    if not bitwise_equal(again, built.tensor):
+    if not bitwise_equal(targets[1], values):
         raise ConformanceFailure("seed", subject, "the default generator seeded alike draws the same values: "
-                                 f"{comparable(built.tensor).tolist()}", f"{comparable(again).tolist()}",
+                                 f"{comparable(values).tolist()}", f"{comparable(targets[1]).tolist()}",
                                  repro(f"# then torch.default_generator.manual_seed({seed}) and the call "
                                        "without generator"))
 
