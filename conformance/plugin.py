@@ -17,6 +17,9 @@ from .known_issues import issue_for
 from .profiles import PROFILES, default_profile, register_profiles
 from .properties import RunOptions
 
+# Each part of the vendor workflow is a plugin module of its own, registered with this one.
+pytest_plugins = ["conformance.report_plugin", "conformance.expectations_plugin", "conformance.nightly_plugin"]
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("inplace-conformance", "torch in-place conformance")

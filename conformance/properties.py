@@ -13,6 +13,7 @@ from hypothesis import event, given, strategies as st
 
 from strategies.dtypes import supported_dtypes
 
+from . import stats
 from .catalog import cases
 from .checks import check_inplace_call
 from .support import unimplemented_reason
@@ -31,11 +32,22 @@ class RunOptions:
 def run(test, options: RunOptions, database_key: str) -> None:
     """Run the Hypothesis test ``test`` under ``options``, keyed by ``database_key`` in the database."""
     __tracebackhide__ = True
-    test = options.settings(test)
+    test = options.settings(_counted(test))
     if options.reproduce_blob:
         test = hypothesis.reproduce_failure(hypothesis.__version__, options.reproduce_blob.encode())(test)
     test.hypothesis.inner_test._hypothesis_internal_add_digest = database_key.encode()
     test()
+
+
+def _counted(test):
+    """``test`` with every example it runs counted in :mod:`conformance.stats` (read by the report)."""
+    inner = test.hypothesis.inner_test
+
+    def counting(*args, **kwargs):
+        stats.count_example()
+        return inner(*args, **kwargs)
+    test.hypothesis.inner_test = counting
+    return test
 
 
 UNIMPLEMENTED_EXAMPLES = 5

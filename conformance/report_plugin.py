@@ -1,0 +1,4 @@
+"""(being written)"""
+
+def pytest_addoption(parser):
+    pass
