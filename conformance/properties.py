@@ -6,14 +6,17 @@ Hypothesis' global settings; ``database_key`` keeps each (op, dtype, device) tes
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
+import unittest
 
 import hypothesis
 import torch
-from hypothesis import event, given, strategies as st
+from hypothesis import Phase, event, given, strategies as st
 
 from strategies.dtypes import supported_dtypes
 
-from . import stats
+from . import budget, example_db, stats
 from .catalog import cases
 from .checks import check_inplace_call
 from .support import unimplemented_reason
@@ -30,13 +33,75 @@ class RunOptions:
 
 
 def run(test, options: RunOptions, database_key: str) -> None:
-    """Run the Hypothesis test ``test`` under ``options``, keyed by ``database_key`` in the database."""
+    """Run the Hypothesis test ``test`` under ``options``, keyed by ``database_key`` in the database.
+
+    A derandomized run (``ci``) first replays the failures saved in :mod:`conformance.example_db`'s replay
+    database. Under a time budget (:mod:`conformance.budget`) the examples run in batches until the
+    test's deadline passes or ``max_examples`` have run.
+    """
     __tracebackhide__ = True
-    test = options.settings(_counted(test))
+    test = _counted(test)
+    test.hypothesis.inner_test._hypothesis_internal_add_digest = portable_key(database_key).encode()
+    run_settings = options.settings
     if options.reproduce_blob:
         test = hypothesis.reproduce_failure(hypothesis.__version__, options.reproduce_blob.encode())(test)
-    test.hypothesis.inner_test._hypothesis_internal_add_digest = database_key.encode()
-    test()
+        _with_settings(test, run_settings)()
+        return
+    if run_settings.derandomize and example_db.replay_database() is not None:
+        _replay(test, run_settings, example_db.replay_database())
+    if budget.deadline() is None or run_settings.derandomize:
+        _with_settings(test, run_settings)()  # derandomized batches would repeat the same examples
+        return
+    _batches(test, run_settings, budget.deadline())
+
+
+def portable_key(database_key: str) -> str:
+    """A node id's database key without the folders (``test_pointwise.py::test_x[add_-float16-cpu]``):
+    the same test on machines that installed the kit in different places shares saved examples."""
+    path, sep, rest = database_key.partition("::")
+    return path.rsplit("/", 1)[-1] + sep + rest if sep else database_key
+
+
+BATCHES = 10
+"""Under a time budget, each batch is a Hypothesis run of ``max_examples / BATCHES`` examples."""
+
+
+def _batches(test, run_settings: hypothesis.settings, deadline: float) -> None:
+    """Batches of examples until ``deadline`` or ``max_examples``; the first always runs. Each batch is a
+    whole Hypothesis run: a failure is shrunk, saved in the database and raised as usual."""
+    __tracebackhide__ = True
+    size = max(1, math.ceil(run_settings.max_examples / BATCHES))
+    done = 0
+    first = True
+    while done < run_settings.max_examples and (first or time.monotonic() < deadline):
+        batch = min(size, run_settings.max_examples - done)
+        phases = [p for p in run_settings.phases if first or p not in (Phase.explicit, Phase.reuse)]
+        before = stats.examples()
+        _with_settings(test, hypothesis.settings(run_settings, max_examples=batch, phases=phases))()
+        ran = stats.examples() - before
+        if ran < batch:  # Hypothesis exhausted what the strategies can draw
+            return
+        done += ran
+        first = False
+
+
+def _replay(test, run_settings: hypothesis.settings, database) -> None:
+    """Replay (and shrink, unless the settings exclude it) the failures saved under this test's key."""
+    __tracebackhide__ = True
+    phases = [p for p in run_settings.phases if p in (Phase.reuse, Phase.shrink)]
+    if Phase.reuse not in phases:
+        return
+    try:
+        _with_settings(test, hypothesis.settings(run_settings, derandomize=False, database=database,
+                                                 phases=phases))()
+    except unittest.SkipTest:  # nothing saved: Hypothesis was told to run no test case
+        pass
+
+
+def _with_settings(test, run_settings: hypothesis.settings):
+    """``test`` (a ``@given`` test) set to run under ``run_settings`` on its next call."""
+    test._hypothesis_internal_use_settings = run_settings
+    return test
 
 
 def _counted(test):
