@@ -2,6 +2,7 @@
 
 ``inplace-conformance ops`` prints the inventory (every discovered in-place and ``out=`` callable of the
 installed torch, and whether the catalog checks or excludes it); ``--json`` prints it as a JSON list.
+``inplace-conformance report PATH.json`` renders a ``--conformance-report`` as HTML and Markdown.
 Bad input prints one line and exits with status 2; no traceback.
 """
 from __future__ import annotations
@@ -47,7 +48,59 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_argument("--status", choices=("checked", "excluded", "unknown"), default=None,
                      help="only callables with this status")
     ops.set_defaults(handler=_ops)
+    report = commands.add_parser(
+        "report", help="render a --conformance-report JSON file as an HTML page and a Markdown summary",
+        description="Check a report written by `pytest --conformance-report PATH` against its schema, write "
+                    "a self-contained HTML page (an op x dtype grid per device and target; the reproduction on "
+                    "click) and print a Markdown summary (counts, failed and crashed tests) for CI logs.")
+    report.add_argument("path", metavar="PATH.json", help="the JSON report")
+    report.add_argument("--html", default=None, metavar="OUT.html",
+                        help="where to write the page (default: PATH with the suffix .html)")
+    report.add_argument("--no-html", action="store_true", help="write no page")
+    report.add_argument("--markdown", default="-", metavar="OUT.md",
+                        help="where to write the Markdown summary (default: standard output)")
+    report.add_argument("--fail-on", type=_outcomes, default=(), metavar="OUTCOME[,OUTCOME]",
+                        help="exit with status 1 when a test has one of these outcomes (e.g. failed,crashed), "
+                             "or when the report is incomplete")
+    report.set_defaults(handler=_report)
     return parser
+
+
+def _outcomes(text: str) -> tuple[str, ...]:
+    from .report_model import OUTCOMES
+
+    outcomes = tuple(o.strip() for o in text.split(",") if o.strip())
+    unknown = [o for o in outcomes if o not in OUTCOMES]
+    if unknown or not outcomes:
+        raise argparse.ArgumentTypeError(f"unknown outcome {', '.join(unknown) or repr(text)}; "
+                                         f"choose from {', '.join(OUTCOMES)}")
+    return outcomes
+
+
+def _report(args, out) -> int:
+    import pathlib
+
+    from . import html_report, markdown_report
+    from .report_model import ReportError, load, write_atomically
+
+    try:
+        document = load(args.path)
+    except ReportError as error:
+        raise UsageError(str(error)) from None
+    try:
+        if not args.no_html:
+            page = pathlib.Path(args.html) if args.html else pathlib.Path(args.path).with_suffix(".html")
+            write_atomically(page, html_report.render(document))
+        summary = markdown_report.render(document)
+        if args.markdown == "-":
+            out.write(summary)
+        else:
+            pathlib.Path(args.markdown).write_text(summary, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {error.filename}: {error.strerror}") from None
+    bad = args.fail_on and (not document["complete"] or any(r["outcome"] in args.fail_on
+                                                             for r in document["records"]))
+    return 1 if bad else 0
 
 
 def _ops(args, out) -> int:
