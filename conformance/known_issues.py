@@ -17,8 +17,11 @@ class KnownIssue:
     tests: tuple[str, ...]
     reproduction: str
     crashes: bool = False  # running the test would kill the process: it is reported without running
+    targets: tuple[str, ...] = ("eager",)  # the --target runs it affects ("*": every target)
 
-    def matches(self, test_name: str) -> bool:
+    def matches(self, test_name: str, target: str = "eager") -> bool:
+        if target not in self.targets and "*" not in self.targets:
+            return False
         return any(pattern_regex(pattern).fullmatch(test_name) for pattern in self.tests)
 
 
@@ -32,10 +35,11 @@ def pattern_regex(pattern: str) -> re.Pattern:
 def known_issues(path: pathlib.Path = PATH) -> tuple[KnownIssue, ...]:
     data = tomllib.loads(path.read_text())
     return tuple(KnownIssue(i["id"], " ".join(i["summary"].split()), tuple(i["tests"]), i["reproduction"].strip(),
-                            bool(i.get("crashes", False)))
+                            bool(i.get("crashes", False)), tuple(i.get("targets", ("eager",))))
                  for i in data.get("issue", ()))
 
 
-def issue_for(test_name: str) -> KnownIssue | None:
-    """The first known issue whose patterns match ``test_name`` (``test_x[add_-float32-cpu]``)."""
-    return next((issue for issue in known_issues() if issue.matches(test_name)), None)
+def issue_for(test_name: str, target: str = "eager") -> KnownIssue | None:
+    """The first known issue of ``target`` whose patterns match ``test_name`` (``test_x[add_-float32-cpu]``).
+    An issue affects the ``eager`` target unless its ``targets`` list says otherwise."""
+    return next((issue for issue in known_issues() if issue.matches(test_name, target)), None)

@@ -5,6 +5,7 @@ works from any folder. Nothing happens at import; profiles are registered when p
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -16,6 +17,8 @@ from .devices import DeviceError, validate_device
 from .known_issues import issue_for
 from .profiles import PROFILES, default_profile, register_profiles
 from .properties import RunOptions
+from .targets import TargetError
+from .targets import get as get_target
 
 # Each part of the vendor workflow is a plugin module of its own, registered with this one.
 pytest_plugins = ["conformance.report_plugin", "conformance.expectations_plugin", "conformance.nightly_plugin"]
@@ -29,6 +32,10 @@ def pytest_addoption(parser):
                     help="compute every out-of-place twin on this device (default: the device under test)")
     group.addoption("--reproduce-blob", default=None, metavar="BLOB",
                     help="replay one failing example: the blob Hypothesis printed for the selected test")
+    group.addoption("--target", action="append", default=None, metavar="TARGET",
+                    help="how the op under test runs (repeatable): eager (default), compile (torch.compile, "
+                         "Inductor), fake (FakeTensorMode against eager), or module:callable (a vendor wrapper, "
+                         "see docs/targets.md)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -47,30 +54,84 @@ def pytest_configure(config):
         reference = validate_device(reference) if reference else None
     except DeviceError as error:
         raise pytest.UsageError(str(error)) from None
+    try:
+        targets = list(dict.fromkeys(get_target(t).name for t in (config.getoption("target") or ["eager"])))
+    except TargetError as error:
+        raise pytest.UsageError(str(error)) from None
     config._conformance = {"devices": devices, "profile": profile, "options": RunOptions(
         settings=profile_settings, reference_device=reference,
         reproduce_blob=config.getoption("reproduce_blob"))}
+    config._conformance["targets"] = targets
 
 
 def pytest_report_header(config):
     state = getattr(config, "_conformance", None)
     if state:
         return (f"inplace-conformance: devices {', '.join(state['devices'])}; profile {state['profile']}; "
-                f"reference device {state['options'].reference_device or 'same as tested'}")
+                f"reference device {state['options'].reference_device or 'same as tested'}; "
+                f"targets {', '.join(state.get('targets', ['eager']))}")
 
 
 def pytest_collection_modifyitems(config, items):
     """Mark tests that a known torch bug makes fail (``known_issues.toml``) as non-strict xfail; those
     whose bug kills the process are reported without running."""
+    targets = config._conformance.get("targets", ["eager"])
     for item in items:
-        issue = issue_for(item.name)
+        target = _target_of(item)
+        if target is None and "eager" not in targets and {"device", "conformance_target"} & set(
+                getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.skip(reason=f"checks eager torch only; targets {', '.join(targets)}"))
+        issue = issue_for(item.name, target or "eager")
         if issue is not None:
             item.add_marker(pytest.mark.xfail(reason=f"known torch issue {issue.id}: {issue.summary}",
                                               strict=False, run=not issue.crashes))
 
 
+def _target_of(item) -> str | None:
+    """The target an item is parametrized with; None for a test that is not (it runs eagerly)."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("conformance_target") if callspec else None
+
+
 @pytest.fixture
-def conformance_options(request) -> RunOptions:
+def conformance_target() -> str:
+    """The target of the test (``eager`` unless ``--target`` names others: then it is parametrized)."""
+    return "eager"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc):
+    """Cross the suite's parametrization over ``device`` with the run's targets (tests taking
+    ``conformance_target``, as ``conformance_options`` does): ``add_-float16-cpu-compile``; eager ids keep
+    their form. The suite's own ``pytest_generate_tests`` runs after this hook and calls the wrapper."""
+    targets = metafunc.config._conformance.get("targets", ["eager"])
+    if "conformance_target" not in metafunc.fixturenames or targets == ["eager"]:
+        return
+    metafunc.parametrize = functools.partial(_parametrize_with_targets, metafunc, metafunc.parametrize, targets)
+
+
+_PARAMETER_SET = type(pytest.param(None))
+
+
+def _parametrize_with_targets(metafunc, parametrize, targets, argnames, argvalues, *args, **kwargs):
+    names = [n.strip() for n in argnames.split(",")] if isinstance(argnames, str) else list(argnames)
+    if "device" not in names or args or kwargs or getattr(metafunc, "_conformance_targets_done", False):
+        return parametrize(argnames, argvalues, *args, **kwargs)
+    params = []
+    for value in argvalues:
+        if not isinstance(value, _PARAMETER_SET):
+            value = pytest.param(*(value if len(names) > 1 else (value,)),
+                                 id="-".join(str(v) for v in (value if len(names) > 1 else (value,))))
+        for target in targets:
+            suffix = get_target(target).suffix
+            params.append(pytest.param(*value.values, target, marks=value.marks,
+                                       id=f"{value.id}-{suffix}" if suffix else value.id))
+    metafunc._conformance_targets_done = True
+    return parametrize([*names, "conformance_target"], params)
+
+
+@pytest.fixture
+def conformance_options(request, conformance_target) -> RunOptions:
     """The run's :class:`~conformance.properties.RunOptions`, with operand dtypes of the tested device.
 
     An expected failure stops at its first failing example: shrinking it would only cost time.
@@ -82,7 +143,7 @@ def conformance_options(request) -> RunOptions:
         run_settings = settings(run_settings, phases=[Phase.explicit, Phase.reuse, Phase.generate],
                                 report_multiple_bugs=False)
     return RunOptions(run_settings, options.reference_device, options.reproduce_blob,
-                      operand_dtypes=supported_dtypes(device, CORE_DTYPES))
+                      operand_dtypes=supported_dtypes(device, CORE_DTYPES), target=conformance_target)
 
 
 def parametrize_ops(metafunc, specs) -> None:

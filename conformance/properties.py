@@ -16,7 +16,7 @@ from hypothesis import Phase, event, given, strategies as st
 
 from strategies.dtypes import supported_dtypes
 
-from . import budget, example_db, stats
+from . import budget, example_db, stats, targets
 from .catalog import cases
 from .checks import check_inplace_call
 from .support import unimplemented_reason
@@ -30,9 +30,21 @@ class RunOptions:
     reference_device: str | None = None
     reproduce_blob: str | None = None
     operand_dtypes: tuple = ()
+    target: str = "eager"  # how the op under test runs (conformance.targets): eager, compile, fake, module:callable
 
 
 def run(test, options: RunOptions, database_key: str) -> None:
+    """Run the Hypothesis test ``test`` under ``options`` with every checked call made on ``options.target``
+    (:mod:`conformance.targets`); raises ``unittest.SkipTest`` when the target could run none of the examples."""
+    __tracebackhide__ = True
+    before = stats.examples()
+    with targets.active(options.target) as tally:
+        _run(test, options, database_key)
+    if tally.not_applicable and tally.not_applicable == stats.examples() - before:
+        raise unittest.SkipTest(f"target {options.target} ran none of {tally.not_applicable} examples: {tally.reason}")
+
+
+def _run(test, options: RunOptions, database_key: str) -> None:
     """Run the Hypothesis test ``test`` under ``options``, keyed by ``database_key`` in the database.
 
     A derandomized run (``ci``) first replays the failures saved in :mod:`conformance.example_db`'s replay
@@ -110,7 +122,11 @@ def _counted(test):
 
     def counting(*args, **kwargs):
         stats.count_example()
-        return inner(*args, **kwargs)
+        try:
+            return inner(*args, **kwargs)
+        except targets.Signal as signal:  # the target checked all it checks, or could not run the call
+            targets.note(signal)
+            return None
     test.hypothesis.inner_test = counting
     return test
 

@@ -4,6 +4,7 @@ checks many runs, ops or steps, built from a seeded torch generator."""
 from __future__ import annotations
 
 import dataclasses
+import unittest
 
 import hypothesis
 import torch
@@ -21,6 +22,13 @@ from .versions import HANDLES, check_versions
 GRADIENT_OPS_PER_EXAMPLE = 8
 """Gradient agreement costs about 3 ms per op (second order included): each example checks 8 ops spread
 over the catalog, from a drawn start, so that the ``ci`` profile's 40 examples cover every op."""
+
+
+def _eager_only(options: RunOptions) -> None:
+    """These properties call torch directly: on another target they would check eager torch under its name."""
+    if options.target != "eager":
+        raise unittest.SkipTest(f"runs eagerly only (target {options.target}); the exactly-when property runs "
+                                "its forward on the target")
 
 
 def unsupported_reason(device: str) -> str | None:
@@ -53,6 +61,7 @@ def exactly_when(device: str, options: RunOptions, database_key: str, observe=No
 
 def version_counters(device: str, options: RunOptions, database_key: str) -> None:
     """Property 2: every float64 catalog op and assignment through a rotating view handle."""
+    _eager_only(options)
     @given(data=st.data())
     def prop(data):
         shape = _shape(data)
@@ -69,6 +78,7 @@ an eighth of the profile's examples (5 under ``ci``)."""
 
 def leaf_and_view_rules(spec, device: str, options: RunOptions, database_key: str) -> None:
     """Property 3 for one float64 catalog op on a drawn shape."""
+    _eager_only(options)
     examples = max(1, options.settings.max_examples // LEAF_EXAMPLES_DIVISOR)
     options = dataclasses.replace(options, settings=hypothesis.settings(options.settings, max_examples=examples))
     @given(data=st.data())
@@ -80,6 +90,7 @@ def leaf_and_view_rules(spec, device: str, options: RunOptions, database_key: st
 
 def inplace_gradients(dtype: torch.dtype, device: str, options: RunOptions, database_key: str) -> None:
     """Property 4: first- and second-order gradients of in-place ops equal their twins'."""
+    _eager_only(options)
     specs = differentiable_specs(dtype)
     stride = max(1, len(specs) // GRADIENT_OPS_PER_EXAMPLE)
 
@@ -96,6 +107,7 @@ def inplace_gradients(dtype: torch.dtype, device: str, options: RunOptions, data
 
 def parameter_updates(device: str, options: RunOptions, database_key: str) -> None:
     """Property 5a: updates of an ``nn.Parameter`` under ``no_grad``."""
+    _eager_only(options)
     @given(data=st.data())
     def prop(data):
         check_parameter_updates(_shape(data), device, _generator(data))
@@ -106,6 +118,7 @@ def parameter_updates(device: str, options: RunOptions, database_key: str) -> No
 def optimizer_steps(name: str, form: str, device: str, options: RunOptions, database_key: str) -> None:
     """Property 5b: optimizer ``name`` in implementation ``form`` steps in place and agrees with the for-loop
     implementation (1 to 3 parameters, 2 to 4 steps)."""
+    _eager_only(options)
     assert name in OPTIMIZERS, name
 
     @given(data=st.data())

@@ -12,6 +12,7 @@ import torch
 
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .compare import bitwise_equal, explain, mismatches
 from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call
@@ -104,7 +105,7 @@ def check_foreach_call(spec, selves: list[BuiltTensor], args: list, kwargs: dict
     copies = [t.detach().clone() for t in tensors]
     reference = call(loop_reference, spec, copies, [_clone_arg(a) for a in args], kwargs)
     metas = [(StorageMetadata.of(t), t._version) for t in tensors]
-    outcome = call(spec.inplace(), tensors, *[_real(a) for a in args], **kwargs)
+    outcome = call(targets.wrap(spec.inplace()), tensors, *[_real(a) for a in args], **kwargs)
     if reference.raised or outcome.raised:
         if reference.raised != outcome.raised:
             raise ConformanceFailure("error-parity", subject,

@@ -16,6 +16,7 @@ import torch
 
 from conformance.catalog.rules import DUPLICATES_WRITE_ANY, EXPANDED_WRITES_THROUGH, has
 
+from .. import targets
 from .compare import bitwise_equal, explain, mismatches
 from .failure import ConformanceFailure
 from .inplace import (Outcome, StorageMetadata, _check_outside_view, _copies, call, check_inplace_call,
@@ -127,7 +128,7 @@ def check_write_through(case, subject: str, repro) -> Outcome:
     twin = call(spec.out_of_place(), self_copy, *args, **kwargs)
     meta, version = StorageMetadata.of(self_t), self_t._version
     _, args, kwargs = case.call_arguments()
-    outcome = call(spec.inplace(), self_t, *args, **kwargs)
+    outcome = call(targets.wrap(spec.inplace()), self_t, *args, **kwargs)
     if outcome.raised:
         if not twin.raised and not bitwise_equal(storage, snapshot):
             raise ConformanceFailure("unchanged-on-error", subject, "storage unchanged after raising",

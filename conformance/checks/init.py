@@ -12,6 +12,7 @@ import torch
 
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .compare import bitwise_equal, comparable, mismatches
 from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call
@@ -54,7 +55,7 @@ def check_init_call(spec, built: BuiltTensor, kwargs: dict, seed: int, device: s
                        f"result = {spec.name}({wrap}{sep}{_kwargs_text(kwargs)}{gen})", *([extra] if extra else []))
 
     meta, version = StorageMetadata.of(self_t), self_t._version
-    outcome = call(spec.inplace(), self_t, **kwargs, **generator_kw)
+    outcome = call(targets.wrap(spec.inplace()), self_t, **kwargs, **generator_kw)
     if self_t.dim() not in spec.dims:
         if not isinstance(outcome.error, ValueError):
             raise ConformanceFailure("error-parity", subject, f"ValueError: {self_t.dim()}-d tensors are not "

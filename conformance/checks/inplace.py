@@ -13,6 +13,7 @@ import torch
 from strategies.dtypes import dtype_name
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .compare import bitwise_equal, comparable, explain, mismatches
 from .failure import ConformanceFailure
 from .repro import call_text, describe_tensor, reproduction
@@ -46,6 +47,8 @@ class Outcome:
 def call(fn, *args, **kwargs) -> Outcome:
     try:
         return Outcome(value=fn(*args, **kwargs))
+    except (targets.Signal, ConformanceFailure):  # a target's own verdict on the call, not its outcome
+        raise
     except Exception as error:  # noqa: BLE001 - any exception is an outcome to compare
         return Outcome(error=error)
 
@@ -150,7 +153,7 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
     expect = expectation(case, twin)
     meta, version = StorageMetadata.of(self_t), self_t._version
     args, kwargs = case.call_arguments()[1:]
-    outcome = call(spec.inplace(), self_t, *args, **kwargs)
+    outcome = call(targets.wrap(spec.inplace()), self_t, *args, **kwargs)
 
     if outcome.raised:
         if not expect.must_raise and not expect.may_raise:

@@ -14,6 +14,7 @@ import torch
 
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .compare import bitwise_equal, comparable
 from .failure import ConformanceFailure
 from .inplace import call
@@ -67,7 +68,7 @@ def check_metadata_call(spec, built: BuiltTensor, drawn_args: tuple, device: str
     is_view_exception = spec.exception("view") and self_t._is_view()
     cannot_grow = (spec.storage_rule == "resize" and not twin.raised and not self_t.untyped_storage().resizable()
                    and _needed_bytes(twin.value, self_t) > old_nbytes)
-    outcome = call(spec.inplace(), self_t, *call_args)
+    outcome = call(targets.wrap(spec.inplace()), self_t, *call_args)
     if twin.raised or is_view_exception or cannot_grow:
         reason = (spec.exception("view") if is_view_exception else
                   "the storage must grow and is not resizable" if cannot_grow else f"the view twin {twin.describe()}")

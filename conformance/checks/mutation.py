@@ -12,6 +12,7 @@ import torch
 
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .compare import bitwise_equal, comparable
 from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call, check_twin_purity
@@ -93,7 +94,7 @@ def check_declared_no_op(case, reason: str) -> None:
         return reproduction(case, {id(case.self.storage): before}, f"result = {call_text(case, case.op.name)}")
 
     twin, _ = check_twin_purity(case, subject, repro)
-    outcome = call(case.op.inplace(), self_t, *args, **kwargs)
+    outcome = call(targets.wrap(case.op.inplace()), self_t, *args, **kwargs)
     if twin.raised != outcome.raised:
         raise ConformanceFailure("error-parity", subject, f"the same outcome as the twin, which {twin.describe()}",
                                  outcome.describe(), repro())

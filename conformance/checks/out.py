@@ -17,6 +17,7 @@ import torch
 
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .compare import bitwise_equal, comparable, explain, mismatches
 from .failure import ConformanceFailure
 from .inplace import Outcome, StorageMetadata, call
@@ -94,7 +95,7 @@ def _call_with_out(case, outs, inputs=None):
     self_t, args, kwargs = inputs or case.call_arguments()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome = call(case.op.inplace(), self_t, *args, **kwargs, out=_out_argument(outs))
+        outcome = call(targets.wrap(case.op.inplace()), self_t, *args, **kwargs, out=_out_argument(outs))
     return outcome, [w for w in caught if issubclass(w.category, UserWarning)]
 
 

@@ -19,6 +19,7 @@ import torch
 from strategies.layouts import Layout
 from strategies.tensors import BuiltTensor, build
 
+from ..targets import wrap as on_target
 from .compare import bitwise_equal, comparable
 from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call
@@ -88,7 +89,7 @@ def check_random_call(spec, built: BuiltTensor, params: dict, seed: int, device:
 
     meta, version = StorageMetadata.of(self_t), self_t._version
     fresh = (_fresh(built, device), _fresh(built, device))  # copies made before the call
-    outcome = call(spec.inplace(), self_t, **params, generator=seeded(device, seed))
+    outcome = call(on_target(spec.inplace()), self_t, **params, generator=seeded(device, seed))
     if built.layout.has_internal_overlap:
         if not outcome.raised:
             raise ConformanceFailure("error-parity", subject, "raises because self has internal overlap",
@@ -135,7 +136,7 @@ def check_random_rejects(spec, built: BuiltTensor, params: dict, seed: int, devi
         return snippet(*tensor_lines("self", built, before, device),
                        f"result = {_call_line(spec, 'self', params, seed, device)}")
 
-    outcome = call(spec.inplace(), self_t, **params, generator=seeded(device, seed))
+    outcome = call(on_target(spec.inplace()), self_t, **params, generator=seeded(device, seed))
     if not outcome.raised:
         raise ConformanceFailure("error-parity", subject, "raises: the parameters are outside the distribution's "
                                  "domain", "returned without error", repro())

@@ -22,6 +22,7 @@ from strategies.indices import AssignedValue, IndexKey, Mask
 from strategies.shapes import broadcast_shape
 from strategies.tensors import BuiltTensor
 
+from .. import targets
 from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call
 from .repro import describe_tensor, reproduction, scalar_literal
@@ -351,7 +352,7 @@ def check_assignment(a: Assignment) -> tuple[str, Finding | None]:
     expect = expectation(a, before)
     existing = storage.as_strided(layout.shape, layout.stride, layout.offset)  # a view made before the call
     meta, version = StorageMetadata.of(self_t), self_t._version
-    outcome = call(a.apply, self_t)
+    outcome = call(targets.wrap(a.apply), self_t)
     after = to_numpy(storage)
     changed = int((~same(after, before)).sum())
 
