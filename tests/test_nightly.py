@@ -230,3 +230,38 @@ def test_unreachable_redis_is_one_clear_line(tmp_path):
     url = f"redis://127.0.0.1:{free_port()}/0"
     line = one_error_line(run([str(SUITE), "--example-db", url], cwd=tmp_path))
     assert "cannot reach Redis" in line and url in line
+
+
+# --- sharding with pytest-split ------------------------------------------------------------------------
+
+def require(module: str) -> None:
+    """Skip without ``module`` (the ``nightly`` extra) locally; fail under CI, which installs it."""
+    try:
+        __import__(module)
+    except ImportError:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{module} is not installed: CI installs the nightly extra (.ci/run)")
+        pytest.skip(f"{module} is not installed: pip install 'torch-inplace-conformance[nightly]'")
+
+
+def collected(result) -> list[str]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_split_groups_partition_the_suite_deterministically(tmp_path):
+    """Three groups over the pointwise suite, with durations (as --store-durations writes them, for a third
+    of the tests: pytest-split estimates the others): disjoint, their union the whole, the same each time."""
+    require("pytest_split")
+    everything = collected(run([str(SUITE), "--collect-only", "-q"], cwd=ROOT))
+    path = tmp_path / "durations.json"
+    path.write_text("{\n" + ",\n".join(f'"{nodeid}": {0.1 + (i % 7) * (i % 3)}'
+                                       for i, nodeid in enumerate(everything[::3])) + "\n}\n")
+    options = [f"--durations-path={path}"]
+    groups = [collected(run([str(SUITE), "--collect-only", "-q", "--splits", "3", "--group", str(g), *options],
+                            cwd=ROOT)) for g in (1, 2, 3)]
+    assert all(groups) and sum(map(len, groups)) == len(everything)
+    assert sorted(sum(groups, [])) == sorted(everything)  # the union, each test once
+    again = collected(run([str(SUITE), "--collect-only", "-q", "--splits", "3", "--group", "2", *options],
+                          cwd=ROOT))
+    assert again == groups[1]
