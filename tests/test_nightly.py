@@ -265,3 +265,36 @@ def test_split_groups_partition_the_suite_deterministically(tmp_path):
     again = collected(run([str(SUITE), "--collect-only", "-q", "--splits", "3", "--group", "2", *options],
                           cwd=ROOT))
     assert again == groups[1]
+
+
+# --- HypoFuzz's view of the fuzz targets ---------------------------------------------------------------
+
+HYPOFUZZ_VIEW = """
+from hypothesis.internal.detection import is_hypothesis_test
+
+def pytest_collection_finish(session):
+    # What HypoFuzz fuzzes: Function items that are @given tests requesting no fixture but parametrize's.
+    for item in session.items:
+        params = set(item.callspec.params) if hasattr(item, "callspec") else set()
+        fixtures = set(item.fixturenames) - params
+        xfail = item.get_closest_marker("xfail") is not None
+        print("FUZZ" if is_hypothesis_test(item.obj) and not fixtures and not xfail else "NOT", item.nodeid,
+              sorted(fixtures))
+"""
+
+
+def test_hypofuzz_finds_the_fuzz_targets_and_they_run(tmp_path):
+    """HypoFuzz collects with ``pytest --collect-only -m hypothesis`` and fuzzes @given tests that take no
+    fixture; the suite's tests take fixtures, the fuzz targets none (known issues stay xfail: not fuzzed)."""
+    (tmp_path / "hypofuzz_view.py").write_text(HYPOFUZZ_VIEW)
+    targets = ROOT / "conformance" / "fuzz_targets.py"
+    selection = ["-k", "add_-float32 or div_-int32 or mul_-cpu", "-p", "hypofuzz_view"]
+    view = run([str(targets), "--collect-only", "-q", "-m", "hypothesis", *selection], cwd=tmp_path)
+    fuzzed = [line.split()[1] for line in view.stdout.splitlines() if line.startswith("FUZZ ")]
+    assert view.returncode == 0 and "fuzz_targets.py::test_inplace_agrees_with_twin[add_-float32-cpu]" in \
+        " ".join(fuzzed), view.stdout + view.stderr
+    assert not any("[div_-int32-cpu]" in nodeid or "[mul_-cpu]" in nodeid for nodeid in fuzzed)  # known issues
+    suite = run([str(SUITE), "--collect-only", "-q", "-m", "hypothesis", *selection], cwd=tmp_path)
+    assert "FUZZ " not in suite.stdout
+    ran = run([str(targets), "-k", "add_-float32 or mul_-int8", "--hypothesis-profile", "dev"], cwd=tmp_path)
+    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout + ran.stderr
