@@ -145,7 +145,7 @@ def pytest_runtest_makereport(item, call):
             details["reproduction"] = failure.reproduction or None
         details["command"] = next((text for title, text in report.sections if title == "one-line reproduction"),
                                   None)
-    if details:  # a copy of the item's list: the property reaches the report, not the JUnit XML
+    if details:  # the report's own list (a copy of the item's): the reporter takes it out again
         report.user_properties.append((PROPERTY, details))
     return report
 
@@ -232,6 +232,7 @@ class Reporter:
     def pytest_runtest_logfinish(self, nodeid, location):
         self.run.finish(nodeid)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report):
         if report.when not in ("setup", "call", "teardown"):
             return  # xdist's report of a crashed worker (when="???"): see pytest_handlecrashitem
@@ -239,6 +240,8 @@ class Reporter:
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, dict):
                 details.update(value)
+        if details:  # read: taken out before other plugins (JUnit XML) see the report
+            report.user_properties = [(n, v) for n, v in report.user_properties if n != PROPERTY]
         outcome, reason = _outcome(report, details)
         self.run.add_phase(report.nodeid, report.when, outcome, report.duration, reason, details)
         if not self.in_process and time.monotonic() - self.last_write >= WRITE_INTERVAL:
