@@ -252,7 +252,7 @@ _SCRIPT = r"""
     var first = data.records[indices[0]];
     body.textContent = "";
     body.appendChild(el("h3", null, (first.op || first.check) + (first.op ? "  " + (first.dtype || "any dtype") : "")
-      + "  on " + (first.device || "-") + " / " + first.target));
+      + "  on " + (first.device || "any device") + " / " + first.target));
     indices.forEach(function (i) {
       var r = data.records[i], box = el("section", "record" + (r.nodeid === nodeid ? " target" : ""));
       box.dataset.nodeid = r.nodeid;
