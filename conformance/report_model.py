@@ -33,13 +33,19 @@ def parse_nodeid(nodeid: str, devices=(), targets=(), dtypes=()) -> dict:
 
     Ids read ``op-dtype-device[-target]`` (any of them may be absent): segments are taken from the right
     when they name a known target, device or dtype; what is left is the op (None when nothing is left).
-    Works from the id alone, so a test whose worker crashed before reporting anything still gets a record.
+    ``targets`` maps the id suffix of each target to its name (``{"MyMode": "vendor.modes:MyMode"}``); a
+    plain collection of names is its own mapping. Works from the id alone, so a test whose worker crashed
+    before reporting anything still gets a record.
     """
     path, _, name = nodeid.partition("::")
     function, _, params = name.rpartition("::")[2].partition("[")
     segments = params[:-1].split("-") if params.endswith("]") else []
+    suffixes = dict(targets) if isinstance(targets, dict) else {t: t for t in targets}
+    suffixes = {suffix: target for suffix, target in suffixes.items() if suffix and target != "eager"}
     found = {"target": "eager", "device": None, "dtype": None}
-    for key, known in (("target", set(targets) - {"eager"}), ("device", devices), ("dtype", dtypes)):
+    if segments and segments[-1] in suffixes:
+        found["target"] = suffixes[segments.pop()]
+    for key, known in (("device", devices), ("dtype", dtypes)):
         if segments and segments[-1] in known:
             found[key] = segments.pop()
     return {"file": path, "check": function.removeprefix("test_"), "op": "-".join(segments) or None, **found}

@@ -342,6 +342,16 @@ def _parser(config):
     from strategies.dtypes import ALL_DTYPES, dtype_name
 
     conformance = getattr(config, "_conformance", None) or {}
-    devices, targets = set(conformance.get("devices", [])), set(conformance.get("targets", ["eager"]))
+    devices = set(conformance.get("devices", []))
+    targets = {_target_suffix(name): name for name in conformance.get("targets", ["eager"])}
     dtypes = {dtype_name(d) for d in ALL_DTYPES}
     return lambda nodeid: parse_nodeid(nodeid, devices, targets, dtypes)
+
+
+def _target_suffix(name: str) -> str:
+    """The suffix a target's test ids end with (``compile``; a vendor wrapper's short name)."""
+    try:
+        from .targets import get
+        return get(name).suffix
+    except Exception:  # noqa: BLE001 - no targets module yet, or a target that cannot load: ids use the name
+        return name

@@ -137,6 +137,9 @@ def test_ids_are_split_into_op_dtype_device_target():
         "file": "s/t.py", "check": "inplace_agrees_with_twin", "op": "add_", "dtype": "float16", "device": "cpu",
         "target": "eager"}
     assert parse("s/t.py::test_a[add_-float16-cuda:1-compile]")["target"] == "compile"
+    vendor = parse_nodeid("s/t.py::test_a[add_-float16-cpu-MyMode]", devices, {"": "eager", "MyMode": "v.m:MyMode"},
+                          dtypes)
+    assert (vendor["op"], vendor["dtype"], vendor["target"]) == ("add_", "float16", "v.m:MyMode")
     assert parse("s/t.py::test_a[mul_-cpu]") == {**parse("s/t.py::test_a[mul_-cpu]"), "op": "mul_", "dtype": None}
     assert parse("s/t.py::test_grad[float64-cpu]")["op"] is None
     assert parse("s/t.py::test_opt[Adam-foreach-cpu]")["op"] == "Adam-foreach"
