@@ -10,6 +10,7 @@ watchdog ended) is reported by xdist: its test is recorded as ``crashed``. See d
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -119,9 +120,35 @@ def pytest_runtest_protocol(item, nextitem):
             tests.watchdog.disarm()
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item):
     stats.reset()
+    with _interruptible(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    with _interruptible(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    with _interruptible(item):
+        return (yield)
+
+
+@contextlib.contextmanager
+def _interruptible(item):
+    """The timeout may raise inside a phase (pytest reports what a phase raises), never in pytest's own
+    bookkeeping between phases."""
+    watchdog = item.config.stash[_TESTS].watchdog
+    watchdog.interruptible = True
+    try:
+        yield
+    finally:
+        watchdog.interruptible = False
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -43,6 +43,9 @@ class Watchdog:
         self.on_hang = on_hang
         self.use_faulthandler = use_faulthandler
         self.stream = stream
+        self.interruptible = True
+        """Whether step 1 may raise now: the caller clears it while its own bookkeeping runs (step 2 still
+        ends a process that does not finish the test)."""
         self.fired: str | None = None
         """Why the current test was stopped ("timed out after N s" and where), once step 1 fired: whatever
         the test made of the exception (Hypothesis may wrap it), the test timed out."""
@@ -57,6 +60,8 @@ class Watchdog:
         if (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
                 and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)):
             def alarm(signum, frame):
+                if not self.interruptible:
+                    return  # between phases, in pytest's own code: step 2 ends a real hang
                 self.fired = f"{_reason(seconds)}, in:\n{''.join(traceback.format_stack(frame)[-8:])}"
                 raise TestTimeout(_reason(seconds))
             self._previous_handler = signal.signal(signal.SIGALRM, alarm)

@@ -24,6 +24,7 @@ import pytest
 
 from conformance import cli
 from conformance.report_model import RunReport, ReportError, load, parse_nodeid, schema, validate, write_atomically
+from conformance.watchdog import TestTimeout, Watchdog
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SUITE = "conformance/suite/test_pointwise.py::test_inplace_agrees_with_twin"
@@ -176,6 +177,25 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_timeout_raises_only_inside_a_phase():
+    watchdog = Watchdog(use_faulthandler=False)
+    watchdog.arm("between phases", 0.3)  # the watchdog thread would end this process at 0.6 s
+    watchdog.interruptible = False
+    try:
+        time.sleep(0.4)  # the alarm fires here: not inside a phase, so nothing is raised
+    finally:
+        watchdog.disarm()
+    assert watchdog.fired is None
+    watchdog.interruptible = True
+    watchdog.arm("in a phase", 0.3)
+    try:
+        with pytest.raises(TestTimeout, match="timed out after 0.3 s"):
+            time.sleep(0.4)
+    finally:
+        watchdog.disarm()
+    assert watchdog.fired.startswith("timed out after 0.3 s, in:") and "test_report.py" in watchdog.fired
 
 
 # runs of the suite ---------------------------------------------------------------------------------------
