@@ -171,10 +171,18 @@ def pytest_runtest_makereport(item, call):
             details["failed_check"] = failure.check
             details["reproduction"] = failure.reproduction or None
         details["command"] = next((text for title, text in report.sections if title == "one-line reproduction"),
-                                  None)
+                                  None) or _command(item, report)
     if details:  # the report's own list (a copy of the item's): the reporter takes it out again
         report.user_properties.append((PROPERTY, details))
     return report
+
+
+def _command(item, report) -> str | None:
+    """``pytest 'ID' --reproduce-blob=...`` for any failing (or xfailing) property that printed a blob."""
+    from .plugin import _BLOB
+
+    match = _BLOB.search(str(report.longrepr))
+    return f"pytest '{item.nodeid}' --reproduce-blob={match.group(1)}" if match else None
 
 
 def _conformance_failure(error):
