@@ -8,6 +8,7 @@ derandomized run: a failure a nightly run found fails the next CI run too.
 from __future__ import annotations
 
 import pathlib
+import urllib.parse
 
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
@@ -39,6 +40,17 @@ def open_database(spec: str) -> ExampleDatabase:
     return DirectoryBasedExampleDatabase(str(path))
 
 
+def describe(spec: str | None) -> str:
+    """``spec`` for a report header: a Redis URL without its password; the default directory if None."""
+    if spec is None:
+        return "default (.hypothesis/examples)"
+    parts = urllib.parse.urlsplit(spec)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return spec
+
+
 def _redis(url: str) -> ExampleDatabase:
     try:
         import redis
@@ -50,7 +62,7 @@ def _redis(url: str) -> ExampleDatabase:
         client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
         client.ping()
     except (redis.RedisError, ValueError, OSError) as error:
-        raise ExampleDbError(f"--example-db {url!r}: cannot reach Redis ({error})") from None
+        raise ExampleDbError(f"--example-db {describe(url)!r}: cannot reach Redis ({error})") from None
     return RedisExampleDatabase(client)
 
 

@@ -7,9 +7,10 @@ comment block above its group of entries (a blank line ends a group)::
     conformance/suite/test_pointwise.py::test_inplace_agrees_with_twin[add_-float16-
     test_inplace_agrees_with_twin[sub_-float16-mydevice]   # bare names match wherever the suite is installed
 
-An entry with ``::`` or ending in ``.py`` is a node-id prefix, matched against the node id and its tails
-after each ``/`` (so ``conformance/suite/...`` matches however the kit was installed); one starting with
-``test`` is a prefix of the test's name (``test_x[add_-float16-cpu]``). No other form is accepted.
+An entry with ``::`` or ending in ``.py`` names a file and a prefix of the rest of the node id; the file
+matches when one path ends with the other at a ``/`` (so ``conformance/suite/test_x.py`` matches however the
+kit was installed and whatever the rootdir); one starting with ``test`` is a prefix of the test's name
+(``test_x[add_-float16-cpu]``). No other form is accepted.
 """
 from __future__ import annotations
 
@@ -34,9 +35,15 @@ class Entry:
     def matches(self, nodeid: str, name: str) -> bool:
         if not ("::" in self.text or self.text.endswith(".py")):
             return name.startswith(self.text)
-        if nodeid.startswith(self.text):
-            return True
-        return any(nodeid[i + 1:].startswith(self.text) for i, c in enumerate(nodeid) if c == "/")
+        path, _, rest = self.text.partition("::")
+        node_path, _, node_rest = nodeid.partition("::")
+        return _same_file(path, node_path) and node_rest.startswith(rest)
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name the same file seen from different roots: equal, or one ends with ``/`` + the
+    other (``conformance/suite/test_x.py``, ``suite/test_x.py``, ``../site-packages/conformance/suite/test_x.py``)."""
+    return bool(a and b) and (a == b or a.endswith("/" + b) or b.endswith("/" + a))
 
 
 @dataclasses.dataclass

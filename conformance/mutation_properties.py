@@ -119,6 +119,7 @@ def flagged_op_conforms(spec, dtype, device, options: RunOptions, *, database_ke
     def prop(data):
         case = data.draw(cases(spec, dtype, device, operand_dtypes=options.operand_dtypes), label="case")
         case.reference_device = options.reference_device
+        case.tolerances = options.tolerances_for(spec.name, device)
         reason = spec.no_op(case.self.tensor, case.kwargs) if spec.no_op else None
         if reason:
             check_declared_no_op(case, reason)
@@ -236,6 +237,7 @@ def embedding_renorm_conforms(spec, device, options: RunOptions, *, dtypes=None,
     def prop(data):
         case = data.draw(_embedding_renorm_case(spec, _dtype(data, dtypes), device), label="case")
         case.reference_device = options.reference_device
+        case.tolerances = options.tolerances_for(spec.name, device)
         check_inplace_call(case)
 
     run(prop, options, database_key or f"{spec.name}-{device}-{dtypes}")

@@ -58,8 +58,14 @@ def pytest_unconfigure(config):
 def pytest_report_header(config):
     state = getattr(config, "_conformance", None)
     if state and (state.get("time_budget") or state.get("example_db") is not None):
-        return (f"inplace-conformance: time budget {state.get('time_budget') or 'none'} s; "
-                f"example database {state.get('example_db') or 'default'}")
+        budget_text = f"{config.getoption('time_budget')} ({state['time_budget']:g} s)" if state.get("time_budget") \
+            else "none"
+        derandomized = state["options"].settings.derandomize
+        replay = " (replayed read-only)" if derandomized else ""
+        if derandomized and state.get("time_budget"):
+            budget_text += ", unused: the profile is derandomized"
+        return (f"inplace-conformance: time budget {budget_text}; "
+                f"example database {example_db.describe(config.getoption('example_db'))}{replay}")
 
 
 @dataclasses.dataclass

@@ -5,6 +5,7 @@ works from any folder. Nothing happens at import; profiles are registered when p
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 
@@ -13,12 +14,17 @@ from hypothesis import Phase, settings
 
 from strategies.dtypes import CORE_DTYPES, dtype_name, supported_dtypes
 
-from .devices import DeviceError, validate_device
+from . import capabilities
+from .catalog import all_specs
+from .devices import BACKEND_SETUP_ENV, DeviceError, backend_setup_spec, run_backend_setup, validate_device
 from .known_issues import issue_for
 from .profiles import PROFILES, default_profile, register_profiles
 from .properties import RunOptions
 from .targets import TargetError
 from .targets import get as get_target
+from .tolerances import ToleranceError
+from .tolerances import describe as describe_tolerances
+from .tolerances import load as load_tolerances
 
 # Each part of the vendor workflow is a plugin module of its own, registered with this one.
 pytest_plugins = ["conformance.report_plugin", "conformance.expectations_plugin", "conformance.nightly_plugin"]
@@ -30,6 +36,12 @@ def pytest_addoption(parser):
                     help="device to check (repeatable): cpu, cuda, cuda:1, mps, xpu, meta, ... (default: cpu)")
     group.addoption("--reference-device", default=None, metavar="DEVICE",
                     help="compute every out-of-place twin on this device (default: the device under test)")
+    group.addoption("--backend-setup", default=None, metavar="MODULE[:CALLABLE]",
+                    help="import MODULE (registering a vendor backend) and call CALLABLE if named, before the "
+                         f"devices are checked (default: ${BACKEND_SETUP_ENV})")
+    group.addoption("--tolerances", default=None, metavar="FILE",
+                    help="TOML file of per-dtype and per-op rtol/atol for cross-device comparisons "
+                         "(see docs/devices.md)")
     group.addoption("--reproduce-blob", default=None, metavar="BLOB",
                     help="replay one failing example: the blob Hypothesis printed for the selected test")
     group.addoption("--target", action="append", default=None, metavar="TARGET",
@@ -42,6 +54,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     register_profiles()
     config.addinivalue_line("markers", "conformance: a property of the in-place conformance suite")
+    config.addinivalue_line("markers", "requires(*capabilities): skip on devices lacking one of them "
+                                       f"({', '.join(capabilities.CAPABILITIES)})")
     profile = config.getoption("hypothesis_profile", None) or default_profile()
     try:
         profile_settings = settings.get_profile(profile)
@@ -49,10 +63,16 @@ def pytest_configure(config):
         raise pytest.UsageError(f"unknown Hypothesis profile {profile!r}; the kit's profiles are "
                                 f"{', '.join(PROFILES)}") from None
     try:
+        run_backend_setup(backend_setup_spec(config.getoption("backend_setup")))
         devices = [validate_device(d) for d in (config.getoption("device") or ["cpu"])]
         reference = config.getoption("reference_device")
         reference = validate_device(reference) if reference else None
-    except DeviceError as error:
+        if reference and not capabilities.has(reference, "values"):
+            raise DeviceError(f"reference device {reference!r} lacks capability values "
+                              f"({capabilities.CAPABILITIES['values']}): twins computed there cannot be compared")
+        tolerances = config.getoption("tolerances")
+        tolerances = load_tolerances(tolerances, {s.name for s in all_specs()}) if tolerances else None
+    except (DeviceError, ToleranceError) as error:
         raise pytest.UsageError(str(error)) from None
     try:
         targets = list(dict.fromkeys(get_target(t).name for t in (config.getoption("target") or ["eager"])))
@@ -60,16 +80,20 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from None
     config._conformance = {"devices": devices, "profile": profile, "options": RunOptions(
         settings=profile_settings, reference_device=reference,
-        reproduce_blob=config.getoption("reproduce_blob"))}
+        reproduce_blob=config.getoption("reproduce_blob"), tolerances=tolerances)}
+    config._conformance["capabilities"] = {d: dict(capabilities.probe(d)) for d in dict.fromkeys(
+        devices + ([reference] if reference else []))}
     config._conformance["targets"] = targets
 
 
 def pytest_report_header(config):
     state = getattr(config, "_conformance", None)
     if state:
-        return (f"inplace-conformance: devices {', '.join(state['devices'])}; profile {state['profile']}; "
+        return [f"inplace-conformance: devices {', '.join(state['devices'])}; profile {state['profile']}; "
                 f"reference device {state['options'].reference_device or 'same as tested'}; "
-                f"targets {', '.join(state.get('targets', ['eager']))}")
+                f"targets {', '.join(state.get('targets', ['eager']))}",
+                *(f"  capabilities of {capabilities.summary(d)}" for d in state.get("capabilities", {})),
+                *([f"  {describe_tolerances(state['options'].tolerances)}"] if state["options"].tolerances else [])]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -81,10 +105,28 @@ def pytest_collection_modifyitems(config, items):
         if target is None and "eager" not in targets and {"device", "conformance_target"} & set(
                 getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.skip(reason=f"checks eager torch only; targets {', '.join(targets)}"))
+        _skip_without_capabilities(item)
         issue = issue_for(item.name, target or "eager")
         if issue is not None:
             item.add_marker(pytest.mark.xfail(reason=f"known torch issue {issue.id}: {issue.summary}",
                                               strict=False, run=not issue.crashes))
+
+
+def _skip_without_capabilities(item) -> None:
+    """Skip a test marked ``@pytest.mark.requires("values", ...)`` on a device lacking one of them."""
+    required = [c for mark in item.iter_markers("requires") for c in mark.args]
+    callspec = getattr(item, "callspec", None)
+    device = callspec.params.get("device") if callspec else None
+    if not required or device is None:
+        return
+    for capability in required:
+        if capability not in capabilities.CAPABILITIES:
+            raise pytest.UsageError(f"{item.nodeid}: unknown capability {capability!r} in @pytest.mark.requires; "
+                                    f"known: {', '.join(capabilities.CAPABILITIES)}")
+    lacking = capabilities.missing(device, required)
+    if lacking:
+        item.add_marker(pytest.mark.skip(reason=f"device {device} lacks capability {', '.join(lacking)}: "
+                                                + "; ".join(capabilities.CAPABILITIES[c] for c in lacking)))
 
 
 def _target_of(item) -> str | None:
@@ -142,8 +184,8 @@ def conformance_options(request, conformance_target) -> RunOptions:
     if request.node.get_closest_marker("xfail") is not None:
         run_settings = settings(run_settings, phases=[Phase.explicit, Phase.reuse, Phase.generate],
                                 report_multiple_bugs=False)
-    return RunOptions(run_settings, options.reference_device, options.reproduce_blob,
-                      operand_dtypes=supported_dtypes(device, CORE_DTYPES), target=conformance_target)
+    return dataclasses.replace(options, settings=run_settings, operand_dtypes=supported_dtypes(device, CORE_DTYPES),
+                               target=conformance_target)
 
 
 def parametrize_ops(metafunc, specs) -> None:

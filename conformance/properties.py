@@ -30,7 +30,15 @@ class RunOptions:
     reference_device: str | None = None
     reproduce_blob: str | None = None
     operand_dtypes: tuple = ()
+    tolerances: object = None  # a conformance.tolerances.Tolerances from --tolerances, or None
     target: str = "eager"  # how the op under test runs (conformance.targets): eager, compile, fake, module:callable
+
+    def tolerances_for(self, op: str, device: str) -> dict | None:
+        """``{dtype: (rtol, atol)}`` for comparing ``op``'s results on ``device`` (None: the defaults)."""
+        if self.tolerances is None:
+            return None
+        cross_device = self.reference_device is not None and self.reference_device != device
+        return self.tolerances.table(op, cross_device=cross_device)
 
 
 def run(test, options: RunOptions, database_key: str) -> None:
@@ -169,6 +177,7 @@ def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: R
         case = data.draw(cases(spec, drawn_dtype, device, operand_dtypes=options.operand_dtypes, aliasing=mode),
                          label="case")
         case.reference_device = options.reference_device
+        case.tolerances = options.tolerances_for(spec.name, device)
         outcome = check_inplace_call(case)
         event("raised" if outcome.raised else "returned")
 

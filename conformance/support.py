@@ -50,8 +50,8 @@ def unimplemented_reason(spec: OpSpec, dtype: torch.dtype, device: str) -> str |
     self_t, args, kwargs = minimal_case(spec, dtype, device).call_arguments()
     try:
         spec.out_of_place()(self_t, *args, **kwargs)
-    except (RuntimeError, NotImplementedError, TypeError) as error:
-        message = str(error).splitlines()[0]
+    except Exception as error:  # noqa: BLE001 - meta's Python kernels raise ValueError too; markers decide
+        message = str(error).splitlines()[0] if str(error) else ""
         if any(marker in message for marker in _UNIMPLEMENTED):
             return message
     return None

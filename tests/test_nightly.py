@@ -75,9 +75,9 @@ def test_time_budget_stops_batches_and_unused_time_flows_to_later_tests(tmp_path
     ran = counts(tmp_path)
     # Quick tests reach their max_examples and leave most of their 1 s share unused...
     assert [ran[f"quick{i}"] for i in range(3)] == [50, 50, 50], ran
-    # ... which the slow test (5 ms an example, batches of 100) spends: well above its own share (about
-    # 200 examples in 1 s), below the nightly profile's 1000 (5 s).
-    assert 450 <= ran["slow"] < 1000, ran
+    # ... which the slow test (at least 5 ms an example, batches of 100) spends: above what its own 1 s share
+    # allows (200 examples, 300 with the batch that overruns it), below the nightly profile's 1000 (5 s).
+    assert 350 <= ran["slow"] < 1000, ran
     assert elapsed < 30, elapsed
 
 
@@ -115,11 +115,11 @@ def test_prop(conformance_options, request):
     def prop(x):
         calls.append(x)
         if os.environ["MODE"] == "find":  # fails only after the first batch: found by a later one
-            assert not (x > 500 and len(calls) > 150), "planted"
+            assert not (x > 10**8 and len(calls) > 150), "planted"
         else:  # near the saved example only: never drawn by a derandomized run of 40 examples
             with open("replayed.txt", "a") as out:
                 out.write(f"{x}\\n")
-            assert not 500 < x <= 600, "planted"
+            assert not 10**8 < x <= 10**8 + 1000, "planted"
     properties.run(prop, conformance_options, request.node.nodeid)
 """
 
@@ -135,7 +135,7 @@ def find_then_replay(tmp_path: pathlib.Path, database: str):
                  f"--example-db={database}"], cwd=nightly, env={"MODE": "find"})
     assert found.returncode == 1, found.stdout + found.stderr
     falsifying = re.search(r"x=(\d+),", found.stdout)
-    assert falsifying and 500 < int(falsifying.group(1)) <= 600, found.stdout  # shrunk from up to 10**9
+    assert falsifying and 10**8 < int(falsifying.group(1)) <= 10**8 + 1000, found.stdout  # shrunk
     replayed = run(["test_prop.py", "--hypothesis-profile", "ci", f"--example-db={database}"], cwd=ci,
                    env={"MODE": "replay"})
     return found, replayed, ci, falsifying.group(1)
@@ -168,7 +168,7 @@ def test_ci_replays_the_default_directory(tmp_path):
     assert found.returncode == 1 and (tmp_path / ".hypothesis" / "examples").is_dir()
     replayed = run(["test_prop.py"], cwd=tmp_path, env={"MODE": "replay", "CI": "true"})
     assert replayed.returncode == 1, replayed.stdout + replayed.stderr
-    assert 500 < int((tmp_path / "replayed.txt").read_text().split()[0]) <= 600
+    assert 10**8 < int((tmp_path / "replayed.txt").read_text().split()[0]) <= 10**8 + 1000
 
 
 def test_example_db_that_is_a_file_is_one_clear_line(tmp_path):

@@ -31,6 +31,7 @@ class Case:
     kwargs: dict = dataclasses.field(default_factory=dict)
     arg_names: list = dataclasses.field(default_factory=list)
     reference_device: str | None = None  # where the twin runs; None: on ``device``
+    tolerances: dict | None = None  # {dtype: (rtol, atol)} for value comparisons; None: the kit's defaults
 
     def __repr__(self) -> str:
         def short(v):

@@ -5,17 +5,10 @@ import torch
 
 from strategies.dtypes import is_exact
 
-# (rtol, atol) by dtype, as torch.testing.assert_close chooses them.
-TOLERANCES = {
-    torch.float16: (1e-3, 1e-5),
-    torch.bfloat16: (1.6e-2, 1e-5),
-    torch.float32: (1.3e-6, 1e-5),
-    torch.float64: (1e-7, 1e-7),
-    torch.complex64: (1.3e-6, 1e-5),
-    torch.complex128: (1e-7, 1e-7),
-    torch.float8_e4m3fn: (0.125, 1e-3),
-    torch.float8_e5m2: (0.25, 1e-3),
-}
+from ..tolerances import DEFAULTS
+
+# (rtol, atol) by dtype, as torch.testing.assert_close chooses them (a --tolerances file overrides them).
+TOLERANCES = DEFAULTS
 
 
 def comparable(t: torch.Tensor) -> torch.Tensor:
@@ -37,6 +30,9 @@ def comparable(t: torch.Tensor) -> torch.Tensor:
 
 def mismatches(expected: torch.Tensor, observed: torch.Tensor, tolerances=None) -> torch.Tensor | None:
     """Boolean mask of mismatching elements, or None when all agree.
+
+    ``tolerances`` maps dtypes to ``(rtol, atol)`` (:meth:`conformance.tolerances.Tolerances.table`);
+    None: the kit's defaults.
 
     Integers and bools must be equal; floating values within the dtype's tolerances, NaN where NaN,
     infinities of the same sign; complex values so part by part. ``expected`` and ``observed`` share dtype and shape.

@@ -16,11 +16,11 @@ import torch
 
 from conformance.catalog.rules import DUPLICATES_WRITE_ANY, EXPANDED_WRITES_THROUGH, has
 
-from .. import targets
+from .. import capabilities, targets
 from .compare import bitwise_equal, explain, mismatches
 from .failure import ConformanceFailure
 from .inplace import (Outcome, StorageMetadata, _check_outside_view, _copies, call, check_inplace_call,
-                      overlap_with_self)
+                      overlap_with_self, twin_device)
 from .repro import call_text, describe_tensor, reproduction
 
 
@@ -124,13 +124,14 @@ def check_write_through(case, subject: str, repro) -> Outcome:
     self_t, spec = case.self.tensor, case.op
     storage = case.self.storage
     snapshot = storage.clone()
-    self_copy, args, kwargs = _copies(case, case.reference_device or case.device)
+    self_copy, args, kwargs = _copies(case, twin_device(case))
     twin = call(spec.out_of_place(), self_copy, *args, **kwargs)
     meta, version = StorageMetadata.of(self_t), self_t._version
     _, args, kwargs = case.call_arguments()
     outcome = call(targets.wrap(spec.inplace()), self_t, *args, **kwargs)
+    readable = capabilities.has(case.device, "values")
     if outcome.raised:
-        if not twin.raised and not bitwise_equal(storage, snapshot):
+        if not twin.raised and readable and not bitwise_equal(storage, snapshot):
             raise ConformanceFailure("unchanged-on-error", subject, "storage unchanged after raising",
                                      f"storage changed; the call {outcome.describe()}", repro())
         return outcome
@@ -145,6 +146,8 @@ def check_write_through(case, subject: str, repro) -> Outcome:
     if self_t._version <= version:
         raise ConformanceFailure("version", subject, f"version counter above {version}",
                                  f"version counter {self_t._version}", repro())
+    if not readable:
+        return outcome
     _check_outside_view(case, {id(storage): storage}, {id(storage): snapshot}, subject, repro)
     where = torch.arange(case.self.layout.storage_size).as_strided(
         case.self.layout.shape, case.self.layout.stride, case.self.layout.offset).reshape(-1)
@@ -178,7 +181,10 @@ def check_values(case, twin_value: torch.Tensor, subject: str, repro) -> None:
     self_t = case.self.tensor
     expected = _components(twin_value.to(self_t.dtype).cpu())
     observed = _components(self_t.detach().cpu())
-    mask = mismatches(expected, observed)
+    tolerances = case.tolerances
+    if tolerances and self_t.dtype.is_complex:  # parts are compared with the complex dtype's tolerances
+        tolerances = {observed.dtype: tolerances.get(self_t.dtype, tolerances[observed.dtype])}
+    mask = mismatches(expected, observed, tolerances)
     if mask is not None:
         exp, obs = explain(expected, observed, mask)
         check = "overlap" if overlap_with_self(case) == "partial" else "twin-values"
@@ -199,11 +205,12 @@ def check_structured_call(case) -> Outcome:
 
     if case.self.layout.has_internal_overlap and has(spec, EXPANDED_WRITES_THROUGH):
         return check_write_through(case, subject, repro)
-    writes = written_values(case) if has(spec, DUPLICATES_WRITE_ANY) else None
-    self_copy, args, kwargs = _copies(case, case.reference_device or case.device)
+    readable = capabilities.has(case.device, "values")
+    writes = written_values(case) if has(spec, DUPLICATES_WRITE_ANY) and readable else None
+    self_copy, args, kwargs = _copies(case, twin_device(case))
     twin = call(spec.out_of_place(), self_copy, *args, **kwargs)
     outcome = check_inplace_call(case, compare_values=False)
-    if outcome.raised or twin.raised:
+    if outcome.raised or twin.raised or not readable:
         return outcome
     if writes is not None and ambiguous(writes[0]).numel():
         check_duplicate_writes(case, twin.value, writes, subject, repro)

@@ -14,6 +14,7 @@ from strategies.dtypes import dtype_name
 from strategies.tensors import BuiltTensor
 
 from .. import targets
+from ..capabilities import has
 from .compare import bitwise_equal, comparable, explain, mismatches
 from .failure import ConformanceFailure
 from .repro import call_text, describe_tensor, reproduction
@@ -55,7 +56,7 @@ def call(fn, *args, **kwargs) -> Outcome:
 
 @dataclasses.dataclass(frozen=True)
 class StorageMetadata:
-    data_ptr: int
+    data_ptr: int | None  # None where data pointers identify nothing (``meta``: always 0)
     offset: int
     shape: tuple
     stride: tuple
@@ -64,7 +65,8 @@ class StorageMetadata:
 
     @classmethod
     def of(cls, t: torch.Tensor) -> "StorageMetadata":
-        return cls(t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), t.stride(), t.dtype, t.device)
+        ptr = t.untyped_storage().data_ptr() if has(str(t.device), "data_ptr") else None
+        return cls(ptr, t.storage_offset(), tuple(t.shape), t.stride(), t.dtype, t.device)
 
 
 def overlap_with_self(case) -> str | None:
@@ -107,6 +109,14 @@ def expectation(case, twin: Outcome) -> Expectation:
     return Expectation(tuple(reasons), before_write, overlap == "partial", overlap)
 
 
+def twin_device(case) -> str:
+    """Where the twin runs: the reference device, except for a tested device whose values cannot be read
+    (``meta``): its inputs cannot be copied elsewhere, and only metadata and errors are compared there."""
+    if case.reference_device and has(case.device, "values"):
+        return case.reference_device
+    return case.device
+
+
 def _copies(case, device: str):
     """Untouched copies of every input: a fresh storage viewed with the same layout (strides, offset,
     zero strides included), so the twin sees what the in-place call sees, on ``device``."""
@@ -123,23 +133,31 @@ def _copies(case, device: str):
 
 def check_twin_purity(case, subject: str, repro) -> tuple[Outcome, torch.Tensor]:
     """Run the twin on copies; fail if it changed or bumped any of them. Returns the outcome and self's copy."""
-    self_copy, args, kwargs = _copies(case, case.reference_device or case.device)
+    device = twin_device(case)
+    self_copy, args, kwargs = _copies(case, device)
     inputs = [self_copy] + [a for a in list(args) + list(kwargs.values()) if isinstance(a, torch.Tensor)]
     before = [(t.clone(), t._version) for t in inputs]
     outcome = call(case.op.out_of_place(), self_copy, *args, **kwargs)
+    values = has(device, "values")
     for t, (snapshot, version) in zip(inputs, before):
-        if t._version != version or not bitwise_equal(t, snapshot):
+        if t._version != version or (values and not bitwise_equal(t, snapshot)):
             raise ConformanceFailure(
                 "twin-purity", subject, f"{case.op.twin} leaves its inputs alone (version {version})",
-                f"an input changed (version {t._version}, values {'same' if bitwise_equal(t, snapshot) else 'changed'})",
+                f"an input changed (version {t._version}, values "
+                f"{'unknown' if not values else 'same' if bitwise_equal(t, snapshot) else 'changed'})",
                 repro())
     return outcome, self_copy
 
 
 def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) -> Outcome:
-    """Check the whole contract for one call; raise :class:`ConformanceFailure` on the first breach."""
+    """Check the whole contract for one call; raise :class:`ConformanceFailure` on the first breach.
+
+    On a device whose values cannot be read (``meta``), the checks of values (unchanged storage after an
+    error, sentinels, other views, twin values) do not apply; identity, metadata, errors and version do.
+    """
     __tracebackhide__ = True
     spec, self_t = case.op, case.self.tensor
+    values = has(case.device, "values")
     subject = f"{spec.name} on self {describe_tensor(self_t)}"
     storages = {id(b.storage): b.storage for _, b in [("self", case.self)] + case.built_operands()}
     before = {key: s.clone() for key, s in storages.items()}
@@ -164,7 +182,7 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
             if StorageMetadata.of(self_t) != meta:
                 raise ConformanceFailure("unchanged-on-error", subject, "self's metadata unchanged after raising",
                                          f"{meta} became {StorageMetadata.of(self_t)}", repro())
-            for key, storage in storages.items():
+            for key, storage in storages.items() if values else ():
                 if not bitwise_equal(storage, before[key]):
                     reason = expect.must_raise[0] if expect.must_raise else "partial overlap"
                     raise ConformanceFailure("unchanged-on-error", subject,
@@ -186,13 +204,15 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
     if self_t._version <= version:
         raise ConformanceFailure("version", subject, f"version counter above {version}",
                                  f"version counter {self_t._version}", repro())
+    if not values:
+        return outcome
     _check_outside_view(case, storages, before, subject, repro)
     reread = case.self.storage.as_strided(case.self.layout.shape, case.self.layout.stride, case.self.layout.offset)
     if not bitwise_equal(reread, self_t):
         raise ConformanceFailure("views-see-write", subject, "a second view of the storage reads self's values",
                                  f"it reads {comparable(reread).tolist()} while self reads {comparable(self_t).tolist()}", repro())
     if compare_values:
-        _check_values(case, twin.value, expect, tolerances, subject, repro)
+        _check_values(case, twin.value, expect, tolerances or case.tolerances, subject, repro)
     return outcome
 
 

@@ -8,6 +8,8 @@ import torch
 from strategies.dtypes import dtype_name
 from strategies.tensors import BuiltTensor
 
+from ..capabilities import has
+
 PREAMBLE = 'import torch\nnan, inf = float("nan"), float("inf")'
 
 # NumPy-less dtypes are spelled through a wider dtype that holds their values exactly.
@@ -33,8 +35,11 @@ def scalar_literal(value) -> str:
 
 
 def storage_literal(storage: torch.Tensor, device: str) -> str:
-    """``torch.tensor([...], dtype=...)`` rebuilding a flat storage on ``device``."""
+    """``torch.tensor([...], dtype=...)`` rebuilding a flat storage on ``device``; ``torch.empty(n, ...)``
+    where the device holds no values (``meta``)."""
     dtype = storage.dtype
+    if not has(str(storage.device), "values"):
+        return f'torch.empty({storage.numel()}, dtype=torch.{dtype_name(dtype)}, device="{storage.device}")'
     spelled_dtype = _VIA.get(dtype, dtype)
     values = ", ".join(scalar_literal(v) for v in storage.cpu().to(spelled_dtype).tolist())
     text = f"torch.tensor([{values}], dtype=torch.{dtype_name(spelled_dtype)})"

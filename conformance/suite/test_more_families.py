@@ -8,7 +8,6 @@ catalog dtype. Random, metadata and init items draw the dtype among the catalog'
 from __future__ import annotations
 
 import pytest
-import torch
 
 from conformance import mutation_properties, properties
 from conformance.catalog import metadata_ops, nn_ops, random_ops
@@ -17,15 +16,6 @@ from strategies.dtypes import dtype_name, supported_dtypes
 FUNCTIONAL = nn_ops.ACTIVATIONS + nn_ops.INPLACE_FLAG + (nn_ops.FEATURE_DROPOUT,) + nn_ops.MODULES
 MAIN_ALIASING = (None, None, None, "dense")  # one example in four: an operand that is a dense view of self
 FOREACH_GROUPS = mutation_properties.foreach_groups(nn_ops.FOREACH)
-
-
-@pytest.fixture(autouse=True)
-def _needs_values(request):
-    """Skip devices whose tensors hold no values (``meta``): every check here compares values."""
-    params = getattr(request.node, "callspec", None)
-    device = params.params.get("device", "cpu") if params else "cpu"
-    if torch.device(device).type == "meta":
-        pytest.skip("meta tensors hold no values or storage addresses to check")
 
 
 def _group_id(group) -> str:
@@ -82,12 +72,14 @@ def test_dunder_agrees_with_twin(spec, dtype, device, conformance_options, reque
         pytest.skip(f"not implemented on {device} (error parity checked): {unimplemented}")
 
 
+@pytest.mark.requires("values")
 def test_random_op(spec, device, conformance_options, request):
     """Storage contract, support, same values for the same seed, twin on contiguous self, distribution."""
     mutation_properties.random_op_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                            database_key=request.node.nodeid)
 
 
+@pytest.mark.requires("values")
 def test_random_op_rejects_invalid_parameters(spec, device, conformance_options, request):
     """Parameters outside the distribution's domain (from > to, std < 0, p outside [0, 1], ...) raise and
     write nothing."""
@@ -95,12 +87,14 @@ def test_random_op_rejects_invalid_parameters(spec, device, conformance_options,
                                                   database_key=request.node.nodeid)
 
 
+@pytest.mark.requires("values")
 def test_metadata_op(spec, device, conformance_options, request):
     """Same object, metadata and values of the view twin, storage rule, version (declared exceptions)."""
     mutation_properties.metadata_op_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                              database_key=request.node.nodeid)
 
 
+@pytest.mark.requires("values")
 def test_metadata_op_numpy_storage(spec, device, conformance_options, request):
     """resize_ on a storage NumPy owns: growing must raise and leave self unchanged; shrinking works."""
     if device != "cpu":
@@ -109,18 +103,21 @@ def test_metadata_op_numpy_storage(spec, device, conformance_options, request):
                                              numpy_storage=True, database_key=request.node.nodeid)
 
 
+@pytest.mark.requires("values")
 def test_init_op(spec, device, conformance_options, request):
     """torch.nn.init: identity (also on nn.Parameter), storage, version, values obey the rule, seed."""
     mutation_properties.init_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                       database_key=request.node.nodeid)
 
 
+@pytest.mark.requires("values")
 def test_embedding_renorm(spec, device, conformance_options, request):
     """torch.embedding_renorm_ (a 2-D weight, drawn row indices) against the kit's reference twin."""
     mutation_properties.embedding_renorm_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
                                                   database_key=request.node.nodeid)
 
 
+@pytest.mark.requires("values")
 def test_foreach_ops(group, device, conformance_options, request):
     """Each foreach op of the group against a loop of its single-tensor op, on shared draws."""
     mutation_properties.foreach_conforms(group, device, conformance_options, dtypes=_dtypes(group[0], device),

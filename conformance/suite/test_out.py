@@ -27,6 +27,7 @@ def pytest_generate_tests(metafunc):
             for dtype in supported_dtypes(device, HARD_DTYPES if hard else DTYPES)])
 
 
+@pytest.mark.requires("values")
 def test_out_agrees_with_functional(spec, dtype, device, conformance_options, request):
     """Written into out (storage kept or resized with a warning), equal to the functional op, alias-safe."""
     unimplemented = out_agrees_with_functional(spec, dtype, device, conformance_options,
@@ -35,6 +36,7 @@ def test_out_agrees_with_functional(spec, dtype, device, conformance_options, re
         pytest.skip(f"not implemented on {device} (error parity checked): {unimplemented}")
 
 
+@pytest.mark.requires("values")
 def test_out_with_hard_aliasing(spec, dtype, device, conformance_options, request):
     """An expanded (self-overlapping) out, out viewing a non-dense input, one tensor for two outs:
     raise, or the fresh-out values. Torch detects none of these (see known_issues.toml)."""

@@ -43,6 +43,7 @@ def report_findings(findings, record_property) -> None:
         warnings.warn(ExceptionSafetyFinding(f"{len(found)} example(s) of {found[0]}"), stacklevel=2)
 
 
+@pytest.mark.requires("values")
 def test_assignment_conforms(form, dtype, device, conformance_options, request, record_property):
     """Positions written equal NumPy's ``a[key] = v`` (any one value for duplicate targets), others and
     sentinels unchanged; self keeps identity, storage and strides; the version bumps even when nothing
@@ -56,6 +57,7 @@ def test_assignment_conforms(form, dtype, device, conformance_options, request, 
         pytest.skip(f"not implemented on {device} (checked that it raises, self unchanged): {unimplemented}")
 
 
+@pytest.mark.requires("values")
 def test_assignment_from_view_of_self(form, device, conformance_options, request, record_property):
     """The value is a view of self's own storage: raise, or equal NumPy's assignment of the value as it
     was before the call. Every supported dtype is drawn within the one test per form."""
@@ -65,6 +67,7 @@ def test_assignment_from_view_of_self(form, device, conformance_options, request
     report_findings(findings, record_property)
 
 
+@pytest.mark.requires("values")
 def test_out_of_bounds_index_raises_with_empty_result(device):
     """NumPy raises IndexError for an out-of-bounds index even when the indexed result is empty."""
     t = torch.zeros(3, 0, device=device)
