@@ -200,60 +200,40 @@ def test_timeout_raises_only_inside_a_phase():
 
 # runs of the suite ---------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def xdist_run(tmp_path_factory):
-    """Two workers; a segfault, three kinds of hang and two real passing ops; JUnit XML alongside."""
-    tmp_path = tmp_path_factory.mktemp("xdist")
-    ops = ["abs_", "neg_", "cos_", "sin_", "exp_", "floor_"]
+def test_under_xdist_crashes_and_hangs_are_crashed_tests_and_the_report_is_complete(tmp_path):
+    """Two workers; a segfault, three kinds of hang and two real passing ops; JUnit XML alongside. (One
+    test: the run is the expensive part.)"""
     report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
-    result = pytest_run([*(test_id(op) for op in ops), f"--conformance-report={report}", f"--junitxml={junit}",
-                         "-n", "2", "--test-timeout=4"], tmp_path)
-    return result, json.loads(report.read_text()), junit
-
-
-def test_xdist_report_is_complete_and_valid(xdist_run):
-    result, document, _ = xdist_run
+    result = pytest_run([*(test_id(op) for op in ("abs_", "neg_", "cos_", "sin_", "exp_", "floor_")),
+                         f"--conformance-report={report}", f"--junitxml={junit}", "-n", "2", "--test-timeout=4"],
+                        tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
+    document = json.loads(report.read_text())
     assert_valid(document)
     assert document["complete"] and document["workers"] == 2 and document["exit_status"] == 1
     assert document["collected"] == len(document["records"]) == 6 and document["not_run"] == []
     assert document["test_timeout"] == 4
     assert document["versions"]["torch"] and document["devices"] == ["cpu"] and document["targets"] == ["eager"]
-
-
-def test_segfault_in_one_op_is_crashed_and_the_run_goes_on(xdist_run):
-    result, document, _ = xdist_run
     records = by_op(document)
+    # the segfault: the worker died, xdist replaced it, the run went on
     assert records["neg_"]["outcome"] == "crashed", records["neg_"]
     assert "process running it died" in records["neg_"]["reason"]
     for op in ("abs_", "floor_"):
         assert records[op]["outcome"] == "passed" and records[op]["examples"] > 0, records[op]
-
-
-def test_python_hang_is_stopped_at_the_timeout_and_its_worker_goes_on(xdist_run):
-    records = by_op(xdist_run[1])
-    assert records["cos_"]["outcome"] == "crashed"
-    assert records["cos_"]["reason"] == "timed out after 4 s"
-    assert "cos_" in records["cos_"]["message"] or "python_hang" in records["cos_"]["message"]
-
-
-def test_hang_that_ignores_signals_is_ended_by_the_watchdog(xdist_run):
-    records = by_op(xdist_run[1])
+    # a Python-level hang: stopped at the timeout, its worker went on
+    assert records["cos_"]["outcome"] == "crashed" and records["cos_"]["reason"] == "timed out after 4 s"
+    assert "python_hang" in records["cos_"]["message"]  # where it hung
+    # a hang that ignores SIGALRM: the watchdog thread ended the worker, with the stack of the hanging call
     assert records["sin_"]["outcome"] == "crashed"
     assert records["sin_"]["reason"] == "timed out after 4 s (did not stop on SIGALRM; process ended)"
-    assert "signal_proof_hang" in records["sin_"]["message"]  # the stack of the hanging call
-
-
-def test_hang_holding_the_gil_is_ended_by_faulthandler(xdist_run):
-    records = by_op(xdist_run[1])
+    assert "signal_proof_hang" in records["sin_"]["message"]
+    # a hang holding the GIL: faulthandler ended the worker
     assert records["exp_"]["outcome"] == "crashed", records["exp_"]
-
-
-def test_junit_xml_keeps_readable_ids(xdist_run):
-    tree = ET.parse(xdist_run[2])
+    # JUnit XML keeps the readable ids and none of the report's plumbing
+    tree = ET.parse(junit)
     names = {case.get("name") for case in tree.iter("testcase")}
-    assert "test_inplace_agrees_with_twin[abs_-float32-cpu]" in names, names
-    assert "test_inplace_agrees_with_twin[neg_-float32-cpu]" in names
+    assert {"test_inplace_agrees_with_twin[abs_-float32-cpu]", "test_inplace_agrees_with_twin[neg_-float32-cpu]"} \
+        <= names, names
     assert not [p for p in tree.iter("property") if p.get("name") == "inplace-conformance"]
 
 
@@ -325,6 +305,20 @@ def test_sigterm_keeps_collected_results_and_failure_details(tmp_path):
     assert "add_(" in add["reproduction"] and "import torch" in add["reproduction"]
     assert re.fullmatch(r"pytest '.+\[add_-float32-cpu\]' --reproduce-blob=\S+", add["command"]), add["command"]
     assert add["examples"] > 0
+
+
+def test_failure_of_a_property_not_parametrized_by_op_has_its_clause_and_replay_command(tmp_path):
+    (tmp_path / "planted_mul.py").write_text("import torch\n"
+                                             "def pytest_collection_finish(session):\n"
+                                             "    torch.Tensor.mul_ = lambda self, other: self  # writes nothing\n")
+    report, test = tmp_path / "report.json", "conformance/suite/test_autograd.py::test_version_counters[cpu]"
+    result = pytest_run([test, "-p", "planted_mul", f"--conformance-report={report}"], tmp_path, plant=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    record = json.loads(report.read_text())["records"][0]
+    assert (record["op"], record["dtype"], record["device"], record["check"]) == (None, None, "cpu",
+                                                                                  "version_counters")
+    assert record["outcome"] == "failed" and record["failed_check"] == "version-bump", record
+    assert record["command"].startswith(f"pytest '{test}' --reproduce-blob="), record  # not from plugin.py
 
 
 @pytest.mark.parametrize("args, message", [
