@@ -19,6 +19,7 @@ import torch
 from strategies.layouts import Layout
 from strategies.tensors import BuiltTensor, build
 
+from ..capabilities import has
 from ..targets import wrap as on_target
 from .compare import bitwise_equal, comparable
 from .failure import ConformanceFailure
@@ -65,6 +66,8 @@ def _kwargs_text(params: dict) -> str:
 
 def _call_line(spec, receiver: str, params: dict, seed: int, device: str) -> str:
     args = _kwargs_text(params)
+    if not has(device, "values"):  # as check_random_rejects calls it there: no generator
+        return f"{receiver}.{spec.name}({args})"
     generator = f'torch.Generator("{device}").manual_seed({seed})'
     return f"{receiver}.{spec.name}({args + ', ' if args else ''}generator={generator})"
 
@@ -136,7 +139,9 @@ def check_random_rejects(spec, built: BuiltTensor, params: dict, seed: int, devi
         return snippet(*tensor_lines("self", built, before, device),
                        f"result = {_call_line(spec, 'self', params, seed, device)}")
 
-    outcome = call(on_target(spec.inplace()), self_t, **params, generator=seeded(device, seed))
+    # Without values (meta: no generator either) nothing is drawn: the call must still reject the parameters.
+    generator = seeded(device, seed) if has(device, "values") else None
+    outcome = call(on_target(spec.inplace()), self_t, **params, generator=generator)
     if not outcome.raised:
         raise ConformanceFailure("error-parity", subject, "raises: the parameters are outside the distribution's "
                                  "domain", "returned without error", repro())

@@ -79,7 +79,6 @@ def test_random_op(spec, device, conformance_options, request):
                                            database_key=request.node.nodeid)
 
 
-@pytest.mark.requires("values")
 def test_random_op_rejects_invalid_parameters(spec, device, conformance_options, request):
     """Parameters outside the distribution's domain (from > to, std < 0, p outside [0, 1], ...) raise and
     write nothing."""
@@ -87,7 +86,6 @@ def test_random_op_rejects_invalid_parameters(spec, device, conformance_options,
                                                   database_key=request.node.nodeid)
 
 
-@pytest.mark.requires("values")
 def test_metadata_op(spec, device, conformance_options, request):
     """Same object, metadata and values of the view twin, storage rule, version (declared exceptions)."""
     mutation_properties.metadata_op_conforms(spec, device, conformance_options, dtypes=_dtypes(spec, device),
