@@ -105,6 +105,14 @@ def test_backend_setup_errors_are_one_clear_line(tmp_path):
         assert message in line, (spec, line)
 
 
+def test_a_privateuse1_backend_runs_the_suite():
+    """``tests/foo_backend.py`` registers "foo" on import, as a vendor's extension does: the suite runs on it."""
+    ids = [f"{SUITE}::test_inplace_agrees_with_twin[{op}-foo]" for op in ("add_-float32", "neg_-int64", "mul_-bool")]
+    result = run([*ids, "--backend-setup", "tests.foo_backend", "--device", "foo"], env={"CI": "true"})
+    assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout + result.stderr
+    assert "capabilities of foo: values, no data_ptr, version_counter, autograd" in result.stdout
+
+
 # --- capabilities, meta ------------------------------------------------------------------------------------
 
 def test_capabilities_are_probed_stored_and_printed(tmp_path):
@@ -260,6 +268,20 @@ def test_tolerance_override_of_another_op_or_dtype_does_not_apply(tmp_path):
     """)
     result = run(["-p", "planted_rounding", MUL_F32, "--tolerances", other], cwd=tmp_path, env={"CI": "true"})
     assert result.returncode == 1 and "[twin-values]" in result.stdout, result.stdout
+
+
+def test_tolerances_apply_across_devices(tmp_path):
+    """foo's mul_ rounds differently from the CPU twin (``--reference-device cpu``): a failure with the default
+    float32 tolerance, a pass with the vendor's file (which applies across devices without same_device)."""
+    loose = tmp_path / "foo.toml"
+    loose.write_text('[op."mul_".float32]\nrtol = 1e-4\n')
+    test_id = f"{SUITE}::test_inplace_agrees_with_twin[mul_-float32-foo]"
+    args = [test_id, "--backend-setup", "tests.foo_backend:plant_rounding", "--device", "foo", "--reference-device", "cpu"]
+    default = run(args, env={"CI": "true"})
+    assert default.returncode == 1 and "[twin-values] mul_ on self float32" in default.stdout, default.stdout
+    relaxed = run([*args, "--tolerances", str(loose)], env={"CI": "true"})
+    assert relaxed.returncode == 0 and "1 passed" in relaxed.stdout, relaxed.stdout
+    assert "cross-device comparisons" in relaxed.stdout
 
 
 def test_bad_tolerance_files_are_one_clear_line(tmp_path):
