@@ -47,7 +47,10 @@ def test_ids_append_the_target_and_eager_ids_stay(tmp_path):
 def test_known_issues_stay_with_their_target():
     name = "test_inplace_with_strided_aliased_operand[add_-cpu]"
     assert issue_for(name) is not None
-    assert issue_for(name.replace("]", "-compile]"), "compile") is None  # an eager bug excuses no compile failure
+    eager_issue = issue_for(name).id
+    compiled = issue_for(name.replace("]", "-compile]"), "compile")
+    assert compiled is None or compiled.id != eager_issue  # an eager bug excuses no compile failure
+    assert issue_for(name.replace("]", "-MyMode]"), "vendor:MyMode") is None
     everywhere = KnownIssue("x", "s", ("test_a[*",), "", targets=("*",))
     assert everywhere.matches("test_a[add_-cpu-fake]", "fake") and everywhere.matches("test_a[add_-cpu]", "eager")
 
@@ -58,9 +61,12 @@ def test_eager_only_tests_skip_on_other_targets(tmp_path):
         result.stdout
 
 
-COMPILE_IDS = [f"{SUITE}::test_inplace_agrees_with_twin[mul_-float32-cpu-compile]",
-               f"{SUITE}::test_inplace_agrees_with_twin[clamp_-int64-cpu-compile]",
-               f"{FAMILIES}::test_structured_contract[index_put_-float32-cpu-compile]"]
+COMPILE_IDS = [f"{SUITE}::test_inplace_agrees_with_twin[neg_-float32-cpu-compile]",
+               f"{FAMILIES}::test_structured_contract[zero_-float32-cpu-compile]"]
+AUTOGRAD_COMPILE = f"{AUTOGRAD}::test_backward_raises_exactly_when_saved_tensor_mutated[cpu-compile]"
+# --runxfail: a known torch issue must not hide a planted bug; seed 1 draws no example of a known torch.compile
+# bug in these three tests (3 examples each), so real torch passes them outright.
+SEEDED = ["--hypothesis-seed", "1", "--runxfail"]
 
 DROPS_MUTATION = """
 import torch, torch._inductor.compile_fx as cfx
@@ -73,23 +79,23 @@ cfx.compile_fx = compile_fx
 
 
 def test_compile_target_passes_on_real_torch(tmp_path):
-    result = run_tiny(tmp_path, [*COMPILE_IDS, "--target", "compile",
-                                 f"{AUTOGRAD}::test_backward_raises_exactly_when_saved_tensor_mutated[cpu-compile]"])
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "4 passed" in result.stdout, result.stdout[-3000:]
+    result = run_tiny(tmp_path, [*COMPILE_IDS, AUTOGRAD_COMPILE, "--target", "compile", *SEEDED])
+    assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout[-3000:]
 
 
 def test_compile_target_fails_on_a_backend_that_drops_the_mutation(tmp_path):
     (tmp_path / "drops_mutation.py").write_text(DROPS_MUTATION)
-    result = run_tiny(tmp_path, [*COMPILE_IDS, "--target", "compile", f"{PROGRAMS}::test_programs_agree_with_eager",
-                                 "--runxfail"], plugins=["drops_mutation"])
-    assert "4 failed" in result.stdout, result.stdout[-3000:]
-    assert "[target-program]" in result.stdout and ("[version]" in result.stdout or "[twin-values]" in result.stdout)
+    result = run_tiny(tmp_path, [*COMPILE_IDS, f"{PROGRAMS}::test_programs_agree_with_eager[cpu-compile]",
+                                 "--target", "compile", *SEEDED], plugins=["drops_mutation"])
+    assert "3 failed" in result.stdout, result.stdout[-3000:]
+    assert "[target-program]" in result.stdout and ("b afterwards as eager" in result.stdout
+                                                   or "b's version counter bumped" in result.stdout)
+    assert "[identity]" in result.stdout or "[version]" in result.stdout or "[twin-values]" in result.stdout
 
 
 def test_compile_target_never_runs_the_call_eagerly(tmp_path):
     (tmp_path / "no_dynamo.py").write_text("import torch._dynamo\ntorch._dynamo.config.disable = True\n")
-    result = run_tiny(tmp_path, [COMPILE_IDS[0], "--target", "compile"], plugins=["no_dynamo"])
+    result = run_tiny(tmp_path, [COMPILE_IDS[0], "--target", "compile", "--runxfail"], plugins=["no_dynamo"])
     assert "1 skipped" in result.stdout and "Dynamo compiled no graph" in result.stdout, result.stdout[-3000:]
 
 
@@ -105,14 +111,14 @@ torch.Tensor.add_ = add_
 
 def test_compiled_forward_exactly_when_fails_on_a_missing_version_bump(tmp_path):
     (tmp_path / "version_bug.py").write_text(VERSION_BUG)
-    result = run_tiny(tmp_path, [f"{AUTOGRAD}::test_backward_raises_exactly_when_saved_tensor_mutated[cpu-compile]",
-                                 "--target", "compile", "--hypothesis-seed", "1"], plugins=["version_bug"])
-    assert "1 failed" in result.stdout and "[autograd-raises]" in result.stdout, result.stdout[-3000:]
+    result = run_tiny(tmp_path, [AUTOGRAD_COMPILE, "--target", "compile", *SEEDED], plugins=["version_bug"])
+    assert "1 failed" in result.stdout and "h.add_(0.5)' wrote into a saved tensor" in result.stdout, \
+        result.stdout[-3000:]
     assert "torch.compile(forward, fullgraph=True)" in result.stdout
 
 
 FAKE_IDS = [f"{FAMILIES}::test_structured_contract[copy_-float32-cpu-fake]",
-            f"{FAMILIES}::test_structured_contract[index_put_-int64-cpu-fake]",
+            f"{ROOT / 'conformance' / 'suite' / 'test_more_families.py'}::test_metadata_op[t_-cpu-fake]",
             f"{PROGRAMS}::test_programs_agree_with_eager[cpu-fake]"]
 
 WRONG_STRIDES = """
@@ -136,13 +142,13 @@ FakeTensor.stride = stride
 
 
 def test_fake_target_passes_on_real_torch(tmp_path):
-    result = run_tiny(tmp_path, [*FAKE_IDS, "--target", "fake"])
+    result = run_tiny(tmp_path, [*FAKE_IDS, "--target", "fake", *SEEDED])
     assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout[-3000:]
 
 
 def test_fake_target_fails_on_wrong_strides(tmp_path):
     (tmp_path / "wrong_strides.py").write_text(WRONG_STRIDES)
-    result = run_tiny(tmp_path, [*FAKE_IDS, "--target", "fake"], plugins=["wrong_strides"])
+    result = run_tiny(tmp_path, [*FAKE_IDS, "--target", "fake", *SEEDED], plugins=["wrong_strides"])
     assert "3 failed" in result.stdout and "[fake-metadata]" in result.stdout, result.stdout[-3000:]
 
 

@@ -172,6 +172,9 @@ def check_inplace_call(case, *, tolerances=None, compare_values: bool = True) ->
     meta, version = StorageMetadata.of(self_t), self_t._version
     args, kwargs = case.call_arguments()[1:]
     outcome = call(targets.wrap(spec.inplace()), self_t, *args, **kwargs)
+    if not outcome.raised and twin.raised and targets.current().name != "eager" and targets.kernel_lacks_dtype(
+            twin.error):
+        return outcome  # the target computes a dtype eager's kernels lack: no twin to compare with
 
     if outcome.raised:
         if not expect.must_raise and not expect.may_raise:

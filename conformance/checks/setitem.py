@@ -84,20 +84,21 @@ class Assignment:
     def apply(self, t: torch.Tensor):
         """Make the call on ``t``; returns (what it returned, what it must return) for the identity check."""
         value = self.value.torch()
-        if self.form == "setitem":
-            t[self.key.torch(self.device)] = value
+        if self.form == "setitem":  # the mutating call runs on the --target (conformance.targets)
+            targets.wrap(_setitem)(t, self.key.torch(self.device), value)
             return None, None
         if self.form == "index_put":
-            return t.index_put_(self.key.torch(self.device), value, accumulate=self.accumulate), t
+            return targets.wrap(torch.Tensor.index_put_)(t, self.key.torch(self.device), value,
+                                                         accumulate=self.accumulate), t
         if self.form in ("masked_fill", "masked_scatter"):
             mask = torch.from_numpy(self.mask.copy()).to(self.device)
-            return getattr(t, self.form + "_")(mask, value), t
+            return targets.wrap(getattr(torch.Tensor, self.form + "_"))(t, mask, value), t
         index = self.key.components[self.dim]
         if self.form == "select_fill":
             view = t.select(self.dim, index)
-            return view.fill_(value), view
+            return targets.wrap(torch.Tensor.fill_)(view, value), view
         view = torch.ops.aten.slice.Tensor(t, self.dim, index.start, index.stop, index.step or 1)
-        return view.copy_(value), view
+        return targets.wrap(torch.Tensor.copy_)(view, value), view
 
     def call_text(self) -> str:
         value = "value" if self.value.is_tensor else scalar_literal(self.value.value)
@@ -352,7 +353,7 @@ def check_assignment(a: Assignment) -> tuple[str, Finding | None]:
     expect = expectation(a, before)
     existing = storage.as_strided(layout.shape, layout.stride, layout.offset)  # a view made before the call
     meta, version = StorageMetadata.of(self_t), self_t._version
-    outcome = call(targets.wrap(a.apply), self_t)
+    outcome = call(a.apply, self_t)  # apply makes the mutating call on the target
     after = to_numpy(storage)
     changed = int((~same(after, before)).sum())
 
@@ -436,3 +437,8 @@ def _check_values(a: Assignment, expect: Expectation, before, after, subject, re
         "storage " + ", ".join(f"[{i}]: {expected[i]!r}" for i in where) + f" ({len(bad)} mismatching)",
         ", ".join(f"[{i}]: {after[i]!r}" for i in where) + f" (before the call: {[before[i] for i in where]!r})",
         repro())
+
+
+def _setitem(t: torch.Tensor, key, value) -> None:
+    """``t[key] = value`` as a function, for a target to run."""
+    t[key] = value
