@@ -71,8 +71,9 @@ def bitwise_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 
 def explain(expected: torch.Tensor, observed: torch.Tensor, mask: torch.Tensor, limit: int = 5) -> tuple[str, str]:
-    """Short expected/observed texts naming the first few mismatching indices."""
-    expected, observed = comparable(expected), comparable(observed)
+    """Short expected/observed texts naming the first few mismatching indices (read on the CPU: a backend's
+    tensors, subclasses included, need not support ``tolist``)."""
+    expected, observed, mask = comparable(expected).cpu(), comparable(observed).cpu(), mask.cpu()
     where = mask.nonzero().tolist()
     total = len(where)
     where = where[:limit]

@@ -52,7 +52,7 @@ def check_metadata_call(spec, built: BuiltTensor, drawn_args: tuple, device: str
     call_args, expected_args = spec.arguments(drawn_args, self_t.dtype, device)
     subject = f"{spec.name}({_args_text(call_args)}) on self {describe_tensor(self_t)}"
     storage_before = built.storage.clone()
-    old_ptr, old_nbytes = self_t.untyped_storage().data_ptr(), self_t.untyped_storage().nbytes()
+    old_ptr, old_nbytes = _data_ptr(self_t, device), self_t.untyped_storage().nbytes()
     old_meta, version = _meta(self_t), self_t._version
     old_values = self_t.detach().clone()
     lay = built.layout
@@ -108,7 +108,7 @@ def check_metadata_call(spec, built: BuiltTensor, drawn_args: tuple, device: str
         raise ConformanceFailure("views-see-write", subject,
                                  "another view of the same memory keeps its metadata and values",
                                  f"it became {_meta(sibling)}", repro())
-    unchanged = _meta(self_t) == old_meta and self_t.untyped_storage().data_ptr() == old_ptr
+    unchanged = _meta(self_t) == old_meta and _data_ptr(self_t, device) == old_ptr
     lifted = spec.exception("version") or (unchanged and spec.exception("version-if-unchanged"))
     if not lifted and self_t._version <= version:
         raise ConformanceFailure("version", subject, f"version counter above {version}",
@@ -117,6 +117,11 @@ def check_metadata_call(spec, built: BuiltTensor, drawn_args: tuple, device: str
         raise ConformanceFailure("version", subject, f"version counter {version} ({spec.exception('version')})",
                                  f"version counter {self_t._version}", repro())
     _check_autograd(spec, self_t, call_args, subject, repro)
+
+
+def _data_ptr(t: torch.Tensor, device: str) -> int | None:
+    """``t``'s storage address, None on a device whose data pointers identify nothing (capabilities)."""
+    return t.untyped_storage().data_ptr() if has(device, "data_ptr") else None
 
 
 def _check_storage_rule(spec, self_t, old_nbytes, old_ptr, expected, subject, repro) -> None:
