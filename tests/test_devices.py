@@ -202,8 +202,9 @@ def test_reference_device_without_values_is_one_clear_line():
 
 def test_meta_with_a_cpu_reference_runs():
     test_id = f"{SUITE}::test_inplace_agrees_with_twin[neg_-float32-meta]"
-    result = run([test_id, "--device", "meta", "--reference-device", "cpu"], env={"CI": "true"})
+    result = run([test_id, "--device", "meta", "--reference-device", "cpu", "--runxfail"], env={"CI": "true"})
     assert "Cannot copy out of meta tensor" not in result.stdout, result.stdout
+    assert result.returncode == 0 or "[error-parity] neg_ on self float32" in result.stdout, result.stdout
     assert "reference device cpu" in result.stdout
 
 
