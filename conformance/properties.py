@@ -6,6 +6,7 @@ Hypothesis' global settings; ``database_key`` keeps each (op, dtype, device) tes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 import unittest
@@ -128,6 +129,7 @@ def _counted(test):
     """``test`` with every example it runs counted in :mod:`conformance.stats` (read by the report)."""
     inner = test.hypothesis.inner_test
 
+    @functools.wraps(inner)
     def counting(*args, **kwargs):
         stats.count_example()
         try:
