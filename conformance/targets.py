@@ -133,9 +133,10 @@ class Compiled(Target):
                 except (exc.TorchRuntimeError, exc.BackendCompilerFailed) as error:
                     # The op raised while traced on fake tensors, or inside the backend: that error is the outcome.
                     raise _original(error, exc.TorchDynamoException) from None
-                except RuntimeError as error:
-                    if "found no compiled frames" in str(error):  # fullgraph=True with Dynamo skipping the frame
-                        raise NotApplicable(f"Dynamo compiled no graph for the call: {_first_line(error)}") from None
+                except Exception as error:  # noqa: BLE001 - re-raised unless it came from an uncompiled call
+                    if not graphs:  # Dynamo skipped the frame (disabled, or found no frame): the call ran eagerly
+                        raise NotApplicable(f"Dynamo compiled no graph for the call (it ran eagerly and "
+                                            f"{_describe_error(error)})") from None
                     raise
             if not graphs:
                 raise NotApplicable("Dynamo compiled no graph for the call (it would have run eagerly)")

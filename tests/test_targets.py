@@ -182,6 +182,6 @@ def test_vendor_targets_follow_the_protocol(tmp_path):
            for name in ("PassThrough", "as_function", "as_context", "OnACopy")]
     targets = [a for name in ("PassThrough", "as_function", "as_context", "OnACopy")
                for a in ("--target", f"vendor_targets:{name}")]
-    result = run_tiny(tmp_path, [*ids, *targets])
+    result = run_tiny(tmp_path, [*ids, *targets, *SEEDED])
     assert "1 failed, 3 passed" in result.stdout, result.stdout[-3000:]
     assert "FAILED" in result.stdout and "mul_-float32-cpu-OnACopy]" in result.stdout
