@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import torch
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 
 from .layouts import Layout, contiguous_strides
 from .shapes import Shape, broadcastable_to, expanding, shapes
@@ -229,7 +229,10 @@ def index_keys(draw, shape: Shape, *, negative_steps: bool = False, error: str |
             comps.append(IntArray(_index_values(draw, side, arr_shape, f"dim {dim} indices"), spelling))
         dim += 1
 
-    if error is not None:
+    if error is None:
+        # A mask indexes with its True positions: their count must broadcast with the integer arrays.
+        assume(_advanced_indices_broadcast(comps))
+    else:
         comps = _make_invalid(draw, comps, shape, error)
     if negative_steps:
         comps = _with_negative_step(draw, comps, ndim)
@@ -240,6 +243,17 @@ def index_keys(draw, shape: Shape, *, negative_steps: bool = False, error: str |
         comps.insert(at, None)
     bare = len(comps) == 1 and draw(st.booleans(), label="bare key")
     return IndexKey(tuple(comps), bare)
+
+
+def _advanced_indices_broadcast(comps: list) -> bool:
+    """Whether the integer arrays and masks of ``comps`` broadcast together (as NumPy and torch require)."""
+    shapes_ = [c.values.shape if isinstance(c, IntArray) else (int(c.values.sum()),)
+               for c in comps if isinstance(c, (IntArray, Mask))]
+    try:
+        np.broadcast_shapes(*shapes_)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_negative_step(draw, comps: list, ndim: int) -> list:

@@ -75,8 +75,8 @@ def test_time_budget_stops_batches_and_unused_time_flows_to_later_tests(tmp_path
     ran = counts(tmp_path)
     # Quick tests reach their max_examples and leave most of their 1 s share unused...
     assert [ran[f"quick{i}"] for i in range(3)] == [50, 50, 50], ran
-    # ... which the slow test (at least 5 ms an example, batches of 100) spends: above what its own 1 s share
-    # allows (200 examples, 300 with the batch that overruns it), below the nightly profile's 1000 (5 s).
+    # ... which the slow test (at least 5 ms an example, batches of 50) spends: above what its own 1 s share
+    # allows (200 examples, 250 with the batch that overruns it), below the nightly profile's 1000 (5 s).
     assert 350 <= ran["slow"] < 1000, ran
     assert elapsed < 30, elapsed
 

@@ -10,8 +10,10 @@ from conformance.known_issues import KnownIssue, issue_for
 from tests.test_plugin import ROOT, SUITE, one_error_line, run
 
 TINY = """
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+# No shrinking: these tests ask whether a check fails, and shrinking a compiled failure costs a compile a step.
 settings.register_profile("tiny", max_examples=3, database=None, deadline=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate],
                           suppress_health_check=list(HealthCheck))
 """
 FAMILIES = ROOT / "conformance" / "suite" / "test_families.py"
@@ -79,8 +81,10 @@ cfx.compile_fx = compile_fx
 
 
 def test_compile_target_passes_on_real_torch(tmp_path):
-    result = run_tiny(tmp_path, [*COMPILE_IDS, AUTOGRAD_COMPILE, "--target", "compile", *SEEDED])
-    assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout[-3000:]
+    # Without --runxfail: the compiled-forward autograd property may draw a known torch.compile bug (xfail).
+    result = run_tiny(tmp_path, [*COMPILE_IDS, AUTOGRAD_COMPILE, "--target", "compile", "--hypothesis-seed", "1"])
+    assert result.returncode == 0 and "2 passed" in result.stdout and "failed" not in result.stdout, \
+        result.stdout[-3000:]
 
 
 def test_compile_target_fails_on_a_backend_that_drops_the_mutation(tmp_path):
