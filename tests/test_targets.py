@@ -83,7 +83,7 @@ cfx.compile_fx = compile_fx
 def test_compile_target_passes_on_real_torch(tmp_path):
     # Without --runxfail: the compiled-forward autograd property may draw a known torch.compile bug (xfail).
     result = run_tiny(tmp_path, [*COMPILE_IDS, AUTOGRAD_COMPILE, "--target", "compile", "--hypothesis-seed", "1"])
-    assert result.returncode == 0 and "2 passed" in result.stdout and "failed" not in result.stdout, \
+    assert result.returncode == 0 and "2 passed" in result.stdout and " failed" not in result.stdout, \
         result.stdout[-3000:]
 
 
