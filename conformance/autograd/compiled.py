@@ -13,7 +13,7 @@ import torch
 
 from conformance import targets
 
-from .program import Event, Mutation, Program, Run, _compiled
+from .program import Mutation, Program, Run, _compiled, finish_run
 
 
 def forward_source(program: Program) -> str:
@@ -44,7 +44,7 @@ def forward_on_target(program: Program, device: str = "cpu"):
 def execute_on_target(program: Program, forward, device: str = "cpu", mutation: Mutation | None = None) -> Run:
     """Run ``program``'s forward through ``forward`` (:func:`forward_on_target`), apply ``mutation`` eagerly,
     then backward."""
-    from .model import SavedModel, storage_key
+    from .model import SavedModel
 
     ns = {"torch": torch, "device": device}
     model = SavedModel()
@@ -62,19 +62,4 @@ def execute_on_target(program: Program, forward, device: str = "cpu", mutation: 
         return run
     ns.update({f"n{i}": t for i, t in enumerate(outputs)})
     model.observe([t for t in outputs if isinstance(t, torch.Tensor)])
-    for line in program.loss_lines():
-        exec(_compiled(line), None, ns)
-    run.loss = ns["loss"]
-    model.observe([run.loss])
-    if mutation is not None:
-        text = "\n".join(mutation.lines(program))
-        run.events.append(Event(text, storage_key(ns[f"n{mutation.target}"]), mutation.counted, model.observed()))
-        exec(_compiled(text), None, ns)
-    try:
-        if model.unreadable:
-            raise model.unreadable[0]
-        run.loss.backward()
-    except RuntimeError as error:
-        run.error = error
-    run.grads = [leaf.grad for leaf in leaves]
-    return run
+    return finish_run(run, program, mutation, ns, model, leaves)

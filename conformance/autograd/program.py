@@ -253,6 +253,13 @@ def execute(program: Program, device: str = "cpu", mutation: Mutation | None = N
         exec(_compiled(line), None, ns)
         if step is not None:
             model.observe([ns[f"n{k - 1}"]])  # read every new node at once, before anything can mutate
+    return finish_run(run, program, mutation, ns, model, [ns[f"n{i}"] for i in range(n_leaves)])
+
+
+def finish_run(run, program, mutation, ns: dict, model, leaves: list):
+    """The part of a run after the forward (eager or compiled): the loss, the mutation, then backward."""
+    from .model import storage_key  # model imports this module
+
     for line in program.loss_lines():
         exec(_compiled(line), None, ns)
     run.loss = ns["loss"]
@@ -261,7 +268,6 @@ def execute(program: Program, device: str = "cpu", mutation: Mutation | None = N
         text = "\n".join(mutation.lines(program))
         run.events.append(Event(text, storage_key(ns[f"n{mutation.target}"]), mutation.counted, model.observed()))
         exec(_compiled(text), None, ns)
-    leaves = [ns[f"n{i}"] for i in range(n_leaves)]
     try:
         if model.unreadable:  # a saved tensor changed before the model could read it: no write predicted that
             raise model.unreadable[0]
