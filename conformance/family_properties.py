@@ -11,6 +11,7 @@ import hypothesis
 from hypothesis import event, given, strategies as st
 
 from strategies.dtypes import dtype_name
+from strategies.reuse import sampled_from
 
 from . import capabilities
 from .catalog.structured import SELF_LAYOUTS, StructuredSpec, structured_cases
@@ -50,7 +51,7 @@ def structured_contract(spec: StructuredSpec, dtype, device, options: RunOptions
 
     @given(data=st.data())
     def prop(data):
-        mode = data.draw(st.sampled_from(aliasing), label="aliasing") if len(aliasing) > 1 else aliasing[0]
+        mode = data.draw(sampled_from(tuple(aliasing)), label="aliasing") if len(aliasing) > 1 else aliasing[0]
         case = data.draw(structured_cases(spec, dtype, device, operand_dtypes=options.operand_dtypes,
                                           layout_kinds=kinds, aliasing=mode, alias_operands=alias_operands),
                          label="case")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import re
 
 import pytest
@@ -110,6 +111,18 @@ def pytest_collection_modifyitems(config, items):
         if issue is not None:
             item.add_marker(pytest.mark.xfail(reason=f"known torch issue {issue.id}: {issue.summary}",
                                               strict=False, run=not issue.crashes))
+
+
+def pytest_collection_finish(session):
+    """Freeze what collection built (test items, parametrizations, imported modules) out of the garbage
+    collector: it lives as long as the session, and every full collection would scan it again (Hypothesis
+    allocates enough per example to set one off every few dozen examples). See benchmarks/README.md."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_unconfigure(config):
+    gc.unfreeze()  # in-process runs (pytest.main, pytester) hand the interpreter back as they found it
 
 
 def _skip_without_capabilities(item) -> None:

@@ -16,6 +16,7 @@ import torch
 from hypothesis import Phase, event, given, strategies as st
 
 from strategies.dtypes import supported_dtypes
+from strategies.reuse import sampled_from
 
 from . import budget, example_db, stats, targets
 from .catalog import cases
@@ -168,7 +169,7 @@ def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: R
     __tracebackhide__ = True
     unimplemented = None
     if dtype is None:
-        dtypes = st.sampled_from([d for d in supported_dtypes(device) if not unimplemented_reason(spec, d, device)])
+        dtypes = sampled_from(tuple(d for d in supported_dtypes(device) if not unimplemented_reason(spec, d, device)))
     else:
         dtypes = st.just(dtype)
         options, unimplemented = for_implementation(options, spec, dtype, device)
@@ -176,7 +177,7 @@ def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: R
     @given(data=st.data())
     def prop(data):
         drawn_dtype = data.draw(dtypes, label="dtype")
-        mode = data.draw(st.sampled_from(aliasing), label="aliasing") if len(aliasing) > 1 else aliasing[0]
+        mode = data.draw(sampled_from(tuple(aliasing)), label="aliasing") if len(aliasing) > 1 else aliasing[0]
         case = data.draw(cases(spec, drawn_dtype, device, operand_dtypes=options.operand_dtypes, aliasing=mode),
                          label="case")
         case.reference_device = options.reference_device

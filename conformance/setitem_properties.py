@@ -17,6 +17,7 @@ from hypothesis import event, given, note, strategies as st
 
 from strategies.indices import (VALUE_KINDS, IndexKey, Mask, assigned_values, broadcast_masks, index_keys,
                                 index_tensors)
+from strategies.reuse import reused, sampled_from
 from strategies.shapes import broadcast_shape, shapes
 from strategies.tensors import built_tensors
 
@@ -54,6 +55,7 @@ def _target_shape(built, key: IndexKey):
         return None
 
 
+@reused
 @st.composite
 def assignments(draw, form: str, dtype: torch.dtype, device: str = "cpu", *, other_dtypes=(),
                 kinds=None, scenarios=SCENARIOS) -> Assignment:
@@ -71,11 +73,11 @@ def assignments(draw, form: str, dtype: torch.dtype, device: str = "cpu", *, oth
     kinds = kinds or VALUE_KINDS_BY_FORM[form]
     extra = {"accumulate": False, "dim": 0, "mask": None}
     if form == "setitem":
-        scenario = draw(st.sampled_from(scenarios), label="scenario")
+        scenario = draw(sampled_from(tuple(scenarios)), label="scenario")
         key = draw(index_keys(shape, negative_steps=scenario == "negative-step",
                               error=None if scenario in ("valid", "negative-step") else scenario), label="key")
     elif form == "index_put":
-        error = draw(st.sampled_from([s for s in scenarios if s in ("valid", "out-of-bounds-array", "mask-shape")]),
+        error = draw(sampled_from(tuple(s for s in scenarios if s in ("valid", "out-of-bounds-array", "mask-shape"))),
                      label="scenario")
         key = draw(index_tensors(shape, error=None if error == "valid" else error), label="indices")
         extra["accumulate"] = draw(st.booleans(), label="accumulate")
@@ -89,14 +91,14 @@ def assignments(draw, form: str, dtype: torch.dtype, device: str = "cpu", *, oth
         key = IndexKey((Mask(np.broadcast_to(mask, shape)),)) if fits else IndexKey(())
     else:
         dims = [d for d, side in enumerate(shape) if side] or [0]
-        dim = draw(st.sampled_from(dims), label="dim")
+        dim = draw(sampled_from(tuple(dims)), label="dim")
         side = shape[dim]
         if form == "select_fill":
             index = draw(st.integers(-side - 1, side) if side else st.just(0), label="index")
         else:
             bound = st.one_of(st.none(), st.integers(-side - 1, side + 1))
             index = slice(draw(bound, label="start"), draw(bound, label="stop"),
-                          draw(st.sampled_from([None, 1, 2, 3]), label="step"))
+                          draw(sampled_from((None, 1, 2, 3)), label="step"))
         key, extra["dim"] = IndexKey((slice(None),) * dim + (index,)), dim
     target = _target_shape(built, key)
     if form == "masked_scatter" and target is not None:
@@ -156,7 +158,7 @@ def assignment_from_self_conforms(form: str, dtypes, device: str, options: RunOp
 
     @given(data=st.data())
     def prop(data):
-        dtype = data.draw(st.sampled_from(dtypes), label="dtype")
+        dtype = data.draw(sampled_from(tuple(dtypes)), label="dtype")
         a = data.draw(assignments(form, dtype, device, other_dtypes=options.operand_dtypes, kinds=kinds,
                                   scenarios=("valid",)), label="assignment")
         _record(check_assignment(a), collected)

@@ -21,6 +21,7 @@ import torch
 from hypothesis import assume, strategies as st
 
 from .layouts import Layout, contiguous_strides
+from .reuse import reused, sampled_from
 from .shapes import Shape, broadcastable_to, expanding, shapes
 from .tensors import BuiltTensor, built_tensors
 from .values import Bounds
@@ -182,14 +183,16 @@ def _index_values(draw, side: int, shape: Shape, label: str) -> np.ndarray:
     return np.array(flat, dtype=np.int64).reshape(shape)
 
 
+@reused
 @st.composite
 def _slices(draw, side: int, negative_step: bool) -> slice:
     bound = st.one_of(st.none(), st.integers(-side - 1, side + 1))
     start, stop = draw(bound, label="slice start"), draw(bound, label="slice stop")
-    step = draw(st.sampled_from([-1, -2]) if negative_step else st.sampled_from([None, 1, 2, 3]), label="slice step")
+    step = draw(sampled_from((-1, -2)) if negative_step else sampled_from((None, 1, 2, 3)), label="slice step")
     return slice(start, stop, step)
 
 
+@reused
 @st.composite
 def index_keys(draw, shape: Shape, *, negative_steps: bool = False, error: str | None = None,
                max_mask_dims: int = 2) -> IndexKey:
@@ -206,7 +209,7 @@ def index_keys(draw, shape: Shape, *, negative_steps: bool = False, error: str |
     while dim < ndim:
         side = shape[dim]
         kinds = ["full", "slice", "array", "mask"] + (["int"] if side else [])
-        kind = draw(st.sampled_from(kinds), label=f"dim {dim} index kind")
+        kind = draw(sampled_from(tuple(kinds)), label=f"dim {dim} index kind")
         if kind == "mask":
             span = draw(st.integers(1, min(max_mask_dims, ndim - dim)), label="mask rank")
             mask_shape = shape[dim:dim + span]
@@ -222,7 +225,7 @@ def index_keys(draw, shape: Shape, *, negative_steps: bool = False, error: str |
         elif kind == "full":
             comps.append(slice(None))
         else:
-            spelling = draw(st.sampled_from(INT_ARRAY_SPELLINGS), label="index array spelling")
+            spelling = draw(sampled_from(tuple(INT_ARRAY_SPELLINGS)), label="index array spelling")
             arr_shape = draw(broadcastable_to(adv_shape), label="index array shape")
             if spelling == "list" and not arr_shape:
                 arr_shape = (1,)
@@ -260,7 +263,7 @@ def _with_negative_step(draw, comps: list, ndim: int) -> list:
     """One slice of ``comps`` (or a new or replaced one, when there is none) gets a negative step."""
     slots = [i for i, c in enumerate(comps) if isinstance(c, slice)]
     if slots:
-        i = draw(st.sampled_from(slots), label="negative-step slice")
+        i = draw(sampled_from(tuple(slots)), label="negative-step slice")
         comps[i] = slice(comps[i].start, comps[i].stop, -(comps[i].step or 1))
         return comps
     used = sum(c.values.ndim if isinstance(c, Mask) else 1 for c in comps)
@@ -274,7 +277,7 @@ def _with_negative_step(draw, comps: list, ndim: int) -> list:
 
 def _absorb_fulls(draw, comps: list) -> list:
     """Drop trailing ``:`` components, or replace one run of them (possibly empty) by ``...``."""
-    choice = draw(st.sampled_from(["keep", "drop trailing", "ellipsis"]), label="full-slice spelling")
+    choice = draw(sampled_from(("keep", "drop trailing", "ellipsis")), label="full-slice spelling")
     if choice == "drop trailing":
         while comps and isinstance(comps[-1], slice) and comps[-1] == slice(None):
             comps.pop()
@@ -297,7 +300,7 @@ def _make_invalid(draw, comps: list, shape: Shape, error: str) -> list:
     if error == "mask-shape":
         masks = [i for i, c in enumerate(comps) if isinstance(c, Mask) and c.values.ndim]
         if masks:
-            i = draw(st.sampled_from(masks), label="mismatched mask")
+            i = draw(sampled_from(tuple(masks)), label="mismatched mask")
             mshape = list(comps[i].values.shape)
             j = draw(st.integers(0, len(mshape) - 1), label="mismatched mask dim")
             mshape[j] += 1 if mshape[j] == 0 or draw(st.booleans(), label="grow mask") else -1
@@ -316,9 +319,9 @@ def _make_invalid(draw, comps: list, shape: Shape, error: str) -> list:
         if dim >= len(shape):
             return comps + [0]  # one index more than self has dimensions
         comps, dims, slots = comps + [slice(None)], dims + [dim], [len(comps)]
-    i = draw(st.sampled_from(slots), label="out-of-bounds position")
+    i = draw(sampled_from(tuple(slots)), label="out-of-bounds position")
     side = shape[dims[i]]
-    bad = draw(st.sampled_from([side, side + 1, -side - 1]), label="out-of-bounds index")
+    bad = draw(sampled_from((side, side + 1, -side - 1)), label="out-of-bounds index")
     old = comps[i]
     if not want_array:
         comps[i] = bad
@@ -331,6 +334,7 @@ def _make_invalid(draw, comps: list, shape: Shape, error: str) -> list:
     return comps
 
 
+@reused
 @st.composite
 def index_tensors(draw, shape: Shape, *, error: str | None = None) -> IndexKey:
     """A key of tensors only, as ``index_put_(indices, ...)`` takes it: int64 or int32 arrays and masks.
@@ -351,7 +355,7 @@ def index_tensors(draw, shape: Shape, *, error: str | None = None) -> IndexKey:
             comps.append(Mask(np.array(values, dtype=bool).reshape(mshape)))
             dim += span
             continue
-        spelling = draw(st.sampled_from(("int64", "int32")), label="index dtype")
+        spelling = draw(sampled_from(("int64", "int32")), label="index dtype")
         arr_shape = draw(broadcastable_to(adv_shape), label="index array shape") or (1,)
         comps.append(IntArray(_index_values(draw, side, arr_shape, f"dim {dim} indices"), spelling))
         dim += 1
@@ -364,6 +368,7 @@ def index_tensors(draw, shape: Shape, *, error: str | None = None) -> IndexKey:
     return IndexKey(tuple(comps))
 
 
+@reused
 @st.composite
 def broadcast_masks(draw, shape: Shape, *, mismatched: bool = False) -> np.ndarray:
     """A boolean mask that broadcasts to ``shape`` (``masked_fill_``/``masked_scatter_``), or one that does not."""
@@ -412,20 +417,20 @@ def fitting_scalars(dtype: torch.dtype) -> st.SearchStrategy:
     conversion is not what assignment checks, so only scalars inside ``dtype``'s range are drawn.
     """
     if dtype == torch.bool:
-        return st.one_of(st.booleans(), st.sampled_from([0, 1]))
+        return st.one_of(st.booleans(), sampled_from((0, 1)))
     if not (dtype.is_floating_point or dtype.is_complex):
         info = torch.iinfo(dtype)
         lo, hi = max(info.min, -(2**63)), min(info.max, 2**63 - 1)
-        return st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi, 0]), st.booleans(),
+        return st.one_of(st.integers(lo, hi), sampled_from((lo, hi, 0)), st.booleans(),
                          st.floats(max(lo, -100), min(hi, 100)))
     top = float(torch.finfo(dtype).max)
     has_inf = dtype not in (torch.float8_e4m3fn,)
-    reals = st.one_of(st.floats(-top, top), st.sampled_from([0.0, -0.0, float("nan")]),
-                      st.sampled_from([float("inf"), float("-inf")] if has_inf else [1.0]),
+    reals = st.one_of(st.floats(-top, top), sampled_from((0.0, -0.0, float("nan"))),
+                      sampled_from(tuple([float("inf"), float("-inf")] if has_inf else [1.0])),
                       st.integers(-300, 300), st.booleans())
     if dtype.is_complex:
         part = st.floats(-top / 2, top / 2)
-        return st.one_of(reals, st.builds(complex, part, part), st.sampled_from([complex("nan+1j"), complex("1+infj")]))
+        return st.one_of(reals, st.builds(complex, part, part), sampled_from((complex("nan+1j"), complex("1+infj"))))
     return reals
 
 
@@ -448,6 +453,7 @@ def self_view(draw, self_built: BuiltTensor, shape: Shape | None) -> BuiltTensor
     return BuiltTensor(self_built.storage.as_strided(shape, stride, offset), self_built.storage, layout)
 
 
+@reused
 @st.composite
 def assigned_values(draw, dtype: torch.dtype, target_shape: Shape | None, device: str = "cpu", *,
                     self_built: BuiltTensor | None = None, other_dtypes=(), kinds=VALUE_KINDS) -> AssignedValue:
@@ -458,7 +464,7 @@ def assigned_values(draw, dtype: torch.dtype, target_shape: Shape | None, device
     # Complex values reach a real self only as a cast that drops the imaginary part (or raises): not drawn.
     other_dtypes = [d for d in other_dtypes if d != dtype and (dtype.is_complex or not d.is_complex)]
     usable = [k for k in usable if k != "other-dtype" or other_dtypes]
-    kind = draw(st.sampled_from(usable), label="value kind")
+    kind = draw(sampled_from(tuple(usable)), label="value kind")
     if kind == "scalar":
         return AssignedValue(kind, draw(fitting_scalars(dtype), label="scalar value"))
     if kind.endswith("-of-self"):
@@ -473,6 +479,6 @@ def assigned_values(draw, dtype: torch.dtype, target_shape: Shape | None, device
         if draw(st.integers(0, 4), label="extra leading 1?") == 0:
             shape = (1,) + shape
         if kind == "other-dtype":
-            value_dtype = draw(st.sampled_from(other_dtypes), label="value dtype")
+            value_dtype = draw(sampled_from(tuple(other_dtypes)), label="value dtype")
             bounds = OTHER_DTYPE_BOUNDS
     return AssignedValue(kind, draw(built_tensors(value_dtype, shape, device, bounds=bounds, label="value")))

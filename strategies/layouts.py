@@ -11,6 +11,7 @@ import math
 
 from hypothesis import strategies as st
 
+from .reuse import permutations, reused, sampled_from
 from .shapes import Shape
 
 LAYOUT_KINDS = ("contiguous", "permuted", "strided", "channels_last", "expanded")
@@ -60,10 +61,11 @@ def contiguous(shape: Shape) -> Layout:
     return Layout("contiguous", shape, contiguous_strides(shape), 0, max(math.prod(shape), 1))
 
 
+@reused
 @st.composite
 def permuted(draw, shape: Shape) -> Layout:
     """A contiguous buffer of the permuted shape, viewed back in the logical order (e.g. a transpose)."""
-    order = draw(st.permutations(range(len(shape))), label="permutation")
+    order = draw(permutations(range(len(shape))), label="permutation")
     inner = contiguous_strides(tuple(shape[i] for i in order))
     stride = [0] * len(shape)
     for pos, dim in enumerate(order):
@@ -71,6 +73,7 @@ def permuted(draw, shape: Shape) -> Layout:
     return Layout("permuted", shape, tuple(stride), 0, max(math.prod(shape), 1))
 
 
+@reused
 @st.composite
 def strided(draw, shape: Shape) -> Layout:
     """A stepped slice of a larger buffer, starting at a storage offset: ``buf[o:][::s0, ::s1, ...]``."""
@@ -91,23 +94,25 @@ def channels_last(shape: Shape) -> Layout:
     return Layout("channels_last", shape, stride, 0, max(math.prod(shape), 1))
 
 
+@reused
 @st.composite
 def expanded(draw, shape: Shape) -> Layout:
     """Zero strides on some dims (as ``t.expand``): several elements share one memory location."""
     dims = [i for i, side in enumerate(shape) if side > 1]
-    chosen = draw(st.sets(st.sampled_from(dims), min_size=1), label="expanded dims") if dims else set()
+    chosen = draw(st.sets(sampled_from(tuple(dims)), min_size=1), label="expanded dims") if dims else set()
     base = tuple(1 if i in chosen else side for i, side in enumerate(shape))
     stride = tuple(0 if i in chosen else s for i, s in enumerate(contiguous_strides(base)))
     return Layout("expanded", shape, stride, 0, max(math.prod(base), 1))
 
 
+@reused
 @st.composite
 def layouts(draw, shape: Shape, *, kinds=LAYOUT_KINDS) -> Layout:
     """Any layout of ``shape`` among ``kinds``; kinds that do not apply to the shape are skipped."""
     usable = [k for k in kinds if k != "channels_last" or len(shape) == 4]
     if "expanded" in usable and not any(side > 1 for side in shape):
         usable.remove("expanded")
-    kind_ = draw(st.sampled_from(usable), label="layout")
+    kind_ = draw(sampled_from(tuple(usable)), label="layout")
     if kind_ == "contiguous":
         return contiguous(shape)
     if kind_ == "channels_last":

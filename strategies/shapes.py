@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from .reuse import reused, sampled_from
+
 MAX_DIMS = 4
 MAX_SIDE = 4
 
 Shape = tuple[int, ...]
 
 
+@reused
 @st.composite
 def shapes(draw, *, min_dims: int = 0, max_dims: int = MAX_DIMS, max_side: int = MAX_SIDE,
            allow_empty: bool = True) -> Shape:
@@ -24,6 +27,7 @@ def shapes(draw, *, min_dims: int = 0, max_dims: int = MAX_DIMS, max_side: int =
     return tuple(sides)
 
 
+@reused
 @st.composite
 def broadcastable_to(draw, target: Shape) -> Shape:
     """A shape that broadcasts to ``target`` without changing it: trailing dims kept or set to 1."""
@@ -44,11 +48,12 @@ def broadcast_shape(*shapes_: Shape) -> Shape | None:
     return tuple(out)
 
 
+@reused
 @st.composite
 def expanding(draw, target: Shape) -> Shape:
     """A shape that broadcasts with ``target`` only by enlarging it: the in-place op must raise."""
     ones = [i for i, side in enumerate(target) if side == 1]
     if ones and draw(st.booleans(), label="grow a size-1 dim"):
-        i = draw(st.sampled_from(ones), label="grown dim")
+        i = draw(sampled_from(tuple(ones)), label="grown dim")
         return target[:i] + (draw(st.integers(2, MAX_SIDE), label="grown side"),) + target[i + 1:]
     return (draw(st.integers(2, MAX_SIDE), label="new leading side"),) + target

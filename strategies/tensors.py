@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from .dtypes import numpy_dtype
 from .layouts import LAYOUT_KINDS, Layout, layouts
+from .reuse import reused
 from .shapes import Shape, shapes
 from .values import FULL_RANGE, Bounds, arrays
 
@@ -59,6 +60,7 @@ def build(values: np.ndarray, layout: Layout, dtype: torch.dtype, device: str,
     return BuiltTensor(view, storage, layout)
 
 
+@reused
 @st.composite
 def built_tensors(draw, dtype: torch.dtype, shape: Shape, device: str = "cpu", *,
                   layout_kinds=LAYOUT_KINDS, bounds: Bounds | None = FULL_RANGE, label: str = "tensor"

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .dtypes import numpy_dtype
+from .reuse import reused, sampled_from
 from .shapes import Shape
 
 
@@ -59,6 +60,7 @@ def elements(dtype: torch.dtype, bounds: Bounds | None = FULL_RANGE) -> st.Searc
     return hnp.from_dtype(np_dtype, **({} if bounds is None else bounds.for_dtype(dtype)))
 
 
+@reused
 def arrays(dtype: torch.dtype, shape: Shape, bounds: Bounds | None = FULL_RANGE) -> st.SearchStrategy:
     """NumPy arrays of ``shape`` whose elements suit ``dtype`` (see :func:`elements`)."""
     return hnp.arrays(numpy_dtype(dtype), shape, elements=elements(dtype, bounds))
@@ -69,6 +71,7 @@ SCALAR_KINDS = ("bool", "int", "float", "complex")
 _INT_EXTREMES = (0, 1, -1, 2, 127, -128, 255, 2**31 - 1, -(2**31), 2**63 - 1, -(2**63))
 
 
+@reused
 def scalars(kind: str, bounds: Bounds | None = FULL_RANGE) -> st.SearchStrategy:
     """Python scalars of one ``kind`` (bool, int, float or complex), as operands of in-place ops."""
     lo = None if bounds is None else bounds.min_value
@@ -77,7 +80,7 @@ def scalars(kind: str, bounds: Bounds | None = FULL_RANGE) -> st.SearchStrategy:
         return st.booleans()
     if kind == "int":
         small = st.integers(-300 if lo is None else int(np.ceil(lo)), 300 if hi is None else int(np.floor(hi)))
-        extremes = st.sampled_from([v for v in _INT_EXTREMES if (lo is None or v >= lo) and (hi is None or v <= hi)])
+        extremes = sampled_from(tuple(v for v in _INT_EXTREMES if (lo is None or v >= lo) and (hi is None or v <= hi)))
         return st.one_of(small, extremes)
     if kind == "float":
         if bounds is None:

@@ -30,6 +30,8 @@ def test_import_has_no_side_effects():
         import conformance, strategies, conformance.plugin, conformance.catalog, conformance.checks
         import conformance.properties, conformance.suite.test_pointwise
         assert not torch.cuda.is_initialized(), "CUDA initialised at import"
+        import gc
+        assert gc.get_freeze_count() == 0, "the garbage collector was frozen at import"
         assert hypothesis.settings.get_current_profile_name() == profile, "a profile was loaded at import"
         try:
             hypothesis.settings.get_profile("nightly")
@@ -42,6 +44,13 @@ def test_import_has_no_side_effects():
     """)
     result = run(["-c", code], python=True)
     assert result.returncode == 0 and "clean" in result.stdout, result.stderr
+
+
+def test_collection_is_frozen_out_of_the_garbage_collector():
+    """This run loaded the plugin: what collection built is out of the collector's full passes."""
+    import gc
+
+    assert gc.get_freeze_count() > 10_000
 
 
 def test_ids_read_op_dtype_device():

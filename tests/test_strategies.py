@@ -131,3 +131,29 @@ def test_tensors_strategy_is_usable_on_its_own():
     def check(t):
         assert t.shape == (2, 3) and t.dtype == torch.float64
     check()
+
+
+def test_strategies_built_from_equal_arguments_are_one_object():
+    """Built inside draws, strategies are reused (no per-example validation); see strategies/reuse.py."""
+    assert tst.layouts((2, 3)) is tst.layouts((2, 3))
+    assert tst.built_tensors(torch.float32, (2,), "cpu") is tst.built_tensors(torch.float32, (2,), "cpu")
+    assert tst.built_tensors(torch.float32, (2,)) is not tst.built_tensors(torch.float64, (2,))
+    assert tst.shapes(min_dims=1) is tst.shapes(min_dims=1) is not tst.shapes(min_dims=2)
+
+
+def test_reuse_tells_apart_what_equality_does_not():
+    from strategies.reuse import sampled_from
+
+    assert sampled_from((0, 1)) is sampled_from((0, 1))
+    for a, b in [((0, 1), (False, True)), ((1,), (1.0,)), ((0.0,), (-0.0,)), ((1.0,), (1 + 0j,))]:
+        assert sampled_from(a) is not sampled_from(b), (a, b)
+        assert [type(v) for v in sampled_from(b).elements] == [type(v) for v in b]
+    assert repr(sampled_from((-0.0,)).elements[0]) == "-0.0"
+
+
+def test_unhashable_arguments_build_a_fresh_strategy():
+    from strategies.reuse import sampled_from
+
+    masks = [np.zeros(2, dtype=bool), np.ones(2, dtype=bool)]
+    assert sampled_from(tuple(masks)) is not sampled_from(tuple(masks))
+    assert tst.layouts((2, 2), kinds=["contiguous"]) is not tst.layouts((2, 2), kinds=["contiguous"])

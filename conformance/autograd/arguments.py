@@ -17,11 +17,11 @@ def _inside(bounds, value: float) -> float:
 def values(shape, dtype, device, gen: torch.Generator, bounds=None) -> torch.Tensor:
     """Generic values (no exact zeros or ties) of ``dtype``, inside ``bounds`` (e.g. ``mvlgamma_``'s domain)."""
     real = torch.float64
-    t = torch.rand(shape, generator=gen, dtype=real) * 3 - 1.5 + 0.01
+    lo, hi = -1.49, 1.51
     if bounds is not None:
         lo = -1.5 if bounds.min_value is None else bounds.min_value
         hi = 1.5 if bounds.max_value is None else min(bounds.max_value, lo + 3)
-        t = torch.rand(shape, generator=gen, dtype=real) * (hi - lo) + lo
+    t = torch.rand(shape, generator=gen, dtype=real) * (hi - lo) + lo
     if dtype.is_complex:
         t = torch.complex(t, torch.rand(shape, generator=gen, dtype=real) - 0.5)
     return t.to(dtype=dtype, device=device)

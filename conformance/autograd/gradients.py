@@ -70,6 +70,7 @@ def _grads(fn, x, args, kwargs, weight, probe):
 
 
 def _compare(check, spec, dtype, device, want, got, source):
+    """Raise ``check`` at the first gradient that differs; ``source()`` spells the case (built only then)."""
     __tracebackhide__ = True
     for i, (w, g) in enumerate(zip(want, got)):
         w = torch.zeros_like(g) if w is None and g is not None else w
@@ -80,7 +81,7 @@ def _compare(check, spec, dtype, device, want, got, source):
         if mask is not None:
             expected, observed = explain(w.detach(), g.detach(), mask)
             raise ConformanceFailure(check, f"{spec.name} {dtype} shape={tuple(w.shape)} on {device}, input {i}",
-                                     f"as through {spec.twin}: {expected}", observed, source)
+                                     f"as through {spec.twin}: {expected}", observed, source())
 
 
 def _literal(value) -> str:
@@ -116,7 +117,9 @@ def check_gradients(spec, shape, dtype, device, gen) -> str:
 
     twin_first, twin_second = _grads(spec.out_of_place(), x, args, kwargs, weight, probe)
     first, second = _grads(through_inplace, x, args, kwargs, weight, probe)
-    source = _reproduction(spec, x, args, kwargs, weight)
+    def source() -> str:  # a reproduction is spelled out only for a failure
+        return _reproduction(spec, x, args, kwargs, weight)
+
     if isinstance(twin_first, BaseException):
         return "twin not differentiable here"
     declared = spec.name in INPLACE_DERIVATIVE_NOT_IMPLEMENTED
@@ -124,17 +127,17 @@ def check_gradients(spec, shape, dtype, device, gen) -> str:
         raise ConformanceFailure("inplace-derivative-declared", f"{spec.name} {dtype} on {device}",
                                  "raises NotImplementedError" if declared else f"differentiable like {spec.twin}",
                                  f"raised {first}" if isinstance(first, BaseException) else "returned gradients",
-                                 source)
+                                 source())
     if declared:
         return "declared not implemented"
     if isinstance(first, BaseException):
         raise ConformanceFailure("inplace-gradient", f"{spec.name} {dtype} on {device}",
-                                 f"gradients as through {spec.twin}", f"raised {first}", source)
+                                 f"gradients as through {spec.twin}", f"raised {first}", source())
     _compare("inplace-gradient", spec, dtype, device, twin_first, first, source)
     if isinstance(twin_second, tuple) and isinstance(second, tuple):
         _compare("inplace-gradient-2", spec, dtype, device, twin_second, second, source)
         return "second order"
     if isinstance(twin_second, tuple) and isinstance(second, BaseException):
         raise ConformanceFailure("inplace-gradient-2", f"{spec.name} {dtype} on {device}",
-                                 f"second order as through {spec.twin}", f"raised {second}", source)
+                                 f"second order as through {spec.twin}", f"raised {second}", source())
     return "first order"

@@ -7,6 +7,8 @@ the mutation, not discovered.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -16,10 +18,16 @@ def storage_key(t: torch.Tensor) -> int:
 
 
 def _saved_attributes(node) -> list[str]:
-    names = [n for n in dir(node) if n.startswith("_saved_")]
-    if hasattr(node, "saved_tensors"):  # a custom autograd.Function's node (ctx.save_for_backward)
-        names.append("saved_tensors")
-    return names
+    if isinstance(node, torch.autograd.function.BackwardCFunction):  # a custom autograd.Function's node
+        return [n for n in dir(node) if n.startswith("_saved_")] + ["saved_tensors"]
+    return _node_saved_attributes(type(node))
+
+
+@functools.lru_cache(maxsize=None)
+def _node_saved_attributes(node_type: type) -> list[str]:
+    """The ``_saved_*`` attributes of a built-in node class: declared by the class, the same for every node
+    (``dir`` on each node cost a twentieth of the autograd properties' time)."""
+    return [n for n in dir(node_type) if n.startswith("_saved_")]
 
 
 def _tensors(value):

@@ -8,6 +8,7 @@ import torch
 from hypothesis import strategies as st
 
 from strategies.layouts import LAYOUT_KINDS, Layout, extent, layouts
+from strategies.reuse import reused, sampled_from
 from strategies.shapes import broadcastable_to, expanding, shapes
 from strategies.tensors import BuiltTensor, build, built_tensors
 from strategies.values import arrays, scalars
@@ -73,14 +74,14 @@ class Case:
 def _operand_dtype(draw, self_dtype: torch.dtype, operand_dtypes) -> torch.dtype:
     if not operand_dtypes or draw(st.booleans(), label="operand dtype same as self"):
         return self_dtype
-    return draw(st.sampled_from(operand_dtypes), label="operand dtype")
+    return draw(sampled_from(tuple(operand_dtypes)), label="operand dtype")
 
 
 def _draw_operand(draw, arg: Operand, self_built: BuiltTensor, dtype, device, operand_dtypes):
     forms = (["tensor", "0-d tensor"] if arg.tensor else []) + (["scalar"] if arg.scalar_kinds else [])
-    form = draw(st.sampled_from(forms), label=f"{arg.name} form")
+    form = draw(sampled_from(tuple(forms)), label=f"{arg.name} form")
     if form == "scalar":
-        kind_ = draw(st.sampled_from(arg.scalar_kinds), label=f"{arg.name} scalar kind")
+        kind_ = draw(sampled_from(tuple(arg.scalar_kinds)), label=f"{arg.name} scalar kind")
         return draw(scalars(kind_, arg.bounds), label=arg.name)
     operand_dtype = _operand_dtype(draw, dtype, operand_dtypes)
     if form == "0-d tensor":
@@ -96,13 +97,14 @@ def _draw_argument(draw, arg, self_built, dtype, device, operand_dtypes):
     if isinstance(arg, Operand):
         return _draw_operand(draw, arg, self_built, dtype, device, operand_dtypes)
     if isinstance(arg, Scalar):
-        kind_ = draw(st.sampled_from(arg.kinds), label=f"{arg.name} kind")
+        kind_ = draw(sampled_from(tuple(arg.kinds)), label=f"{arg.name} kind")
         return draw(scalars(kind_, arg.bounds), label=arg.name)
     if isinstance(arg, Choice):
-        return draw(st.sampled_from(arg.options), label=arg.name)
+        return draw(sampled_from(tuple(arg.options)), label=arg.name)
     raise TypeError(f"unknown argument descriptor {arg!r}")
 
 
+@reused
 @st.composite
 def _aliased_self_and_operand(draw, spec: OpSpec, dtype, device, mode: str):
     """``self`` in a padded storage and one view of the same storage with ``self``'s shape.
@@ -118,7 +120,7 @@ def _aliased_self_and_operand(draw, spec: OpSpec, dtype, device, mode: str):
     layout = dataclasses.replace(layout, offset=layout.offset + lead, storage_size=layout.storage_size + lead + tail)
     values = draw(arrays(dtype, shape, spec.domain), label="self values")
     self_built = build(values, layout, dtype, device)
-    relation = draw(st.sampled_from(["self", "same memory", "reordered", "shifted"]), label="alias relation")
+    relation = draw(sampled_from(("self", "same memory", "reordered", "shifted")), label="alias relation")
     if relation == "self":
         return self_built, self_built
     stride = layout.stride
@@ -136,6 +138,7 @@ def _aliased_self_and_operand(draw, spec: OpSpec, dtype, device, mode: str):
     return self_built, build(np.empty(0), alias_layout, dtype, device, storage=self_built.storage)
 
 
+@reused
 @st.composite
 def cases(draw, spec: OpSpec, dtype: torch.dtype, device: str, *, operand_dtypes=(),
           aliasing: str | None = None, layout_kinds=LAYOUT_KINDS) -> Case:

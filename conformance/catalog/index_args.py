@@ -7,6 +7,7 @@ import math
 import torch
 from hypothesis import strategies as st
 
+from strategies.reuse import sampled_from
 from strategies.shapes import shapes
 from strategies.values import scalars
 
@@ -62,7 +63,7 @@ def scatter_source(name: str = "src", *, scalar: bool = False) -> Drawn:
     @st.composite
     def strategy(draw, draft: Draft):
         if scalar and rarely(draw, f"{name} is a scalar?", 4):
-            kind = draw(st.sampled_from(("int", "float")), label=f"{name} kind")
+            kind = draw(sampled_from(("int", "float")), label=f"{name} kind")
             return draw(scalars(kind), label=f"{name} (value)")
         shape = tuple(side + draw(st.integers(0, 1), label=f"{name} extra side {d}")
                       for d, side in enumerate(draft.sizes["index shape"]))

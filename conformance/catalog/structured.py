@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from strategies.dtypes import numpy_dtype
 from strategies.layouts import LAYOUT_KINDS, Layout, layouts
+from strategies.reuse import reused, sampled_from
 from strategies.shapes import broadcastable_to, expanding, shapes
 from strategies.tensors import BuiltTensor, build, built_tensors
 from strategies.values import Bounds, arrays, scalars
@@ -91,6 +92,7 @@ class Drawn:
     tensor: bool = False
 
 
+@reused
 @st.composite
 def operand_tensor(draw, draft: Draft, shape, name: str, *, dtype: torch.dtype | None = None,
                    bounds: Bounds | None = None) -> BuiltTensor:
@@ -108,6 +110,7 @@ def operand_tensor(draw, draft: Draft, shape, name: str, *, dtype: torch.dtype |
 SMALL_INTEGERS = Bounds(-2, 2)
 
 
+@reused
 @st.composite
 def small_integer_tensors(draw, dtype: torch.dtype, shape, device: str, *, layout_kinds=LAYOUT_KINDS,
                           label: str = "tensor") -> BuiltTensor:
@@ -123,6 +126,7 @@ def small_integer_tensors(draw, dtype: torch.dtype, shape, device: str, *, layou
     return build(np.broadcast_to(values, shape), layout, dtype, device)
 
 
+@reused
 @st.composite
 def index_tensor(draw, shape, size: int, name: str, device: str, *, negative: bool = False) -> BuiltTensor:
     """An int64 index tensor of ``shape`` in any layout with values in ``[0, size)`` (``[-size, size)``
@@ -138,6 +142,7 @@ def index_tensor(draw, shape, size: int, name: str, device: str, *, negative: bo
     return build(np.broadcast_to(values, tuple(shape)), layout, torch.int64, device)
 
 
+@reused
 @st.composite
 def one_way_shape(draw, target, name: str):
     """A shape that broadcasts to ``target``; one time in ten one that would enlarge it (must raise)."""
@@ -146,12 +151,13 @@ def one_way_shape(draw, target, name: str):
     return draw(broadcastable_to(target), label=f"{name} shape")
 
 
+@reused
 @st.composite
 def scalar_or_0d(draw, draft: Draft, name: str, kinds=("bool", "int", "float", "complex")):
     """A Python scalar of one of ``kinds`` or a 0-d tensor (``fill_``, ``masked_fill_`` values)."""
     if draw(st.booleans(), label=f"{name} is a 0-d tensor?"):
         return draw(operand_tensor(draft, (), name))
-    kind = draw(st.sampled_from(kinds), label=f"{name} kind")
+    kind = draw(sampled_from(tuple(kinds)), label=f"{name} kind")
     return draw(scalars(kind), label=name)
 
 
@@ -161,7 +167,7 @@ def dims(name: str = "dim") -> Drawn:
     def strategy(draw, draft: Draft):
         ndim = max(len(draft.shape), 1)
         if rarely(draw, f"{name} out of range?", 12):
-            return draw(st.sampled_from([ndim, -ndim - 1]), label=name)
+            return draw(sampled_from((ndim, -ndim - 1)), label=name)
         return draw(st.integers(-ndim, ndim - 1), label=name)
     return Drawn(name, strategy)
 
@@ -178,7 +184,7 @@ def sized(name: str, letters: str, self_letters: str) -> Drawn:
         for letter in letters:
             if letter not in draft.sizes:
                 if draft.shape and draft.alias_operands and draw(st.booleans(), label=f"{letter} is a side of self?"):
-                    draft.sizes[letter] = draw(st.sampled_from(draft.shape), label=f"size {letter}")
+                    draft.sizes[letter] = draw(sampled_from(tuple(draft.shape)), label=f"size {letter}")
                     continue
                 low = 0 if rarely(draw, f"{letter} may be 0?", 10) else 1
                 draft.sizes[letter] = draw(st.integers(low, 3), label=f"size {letter}")
@@ -189,6 +195,7 @@ def sized(name: str, letters: str, self_letters: str) -> Drawn:
     return Drawn(name, strategy, tensor=True)
 
 
+@reused
 @st.composite
 def _self_or_transpose(draw, draft: Draft) -> BuiltTensor:
     square = len(draft.shape) == 2 and draft.shape[0] == draft.shape[1]
@@ -210,6 +217,7 @@ def _draw_value(draw, arg, draft: Draft):
     return _draw_argument(draw, arg, draft.self, draft.dtype, draft.device, draft.operand_dtypes)
 
 
+@reused
 @st.composite
 def structured_cases(draw, spec: StructuredSpec, dtype: torch.dtype, device: str, *, operand_dtypes=(),
                      layout_kinds=SELF_LAYOUTS, aliasing: str | None = None, alias_operands: bool = False) -> Case:

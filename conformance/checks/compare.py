@@ -41,9 +41,9 @@ def mismatches(expected: torch.Tensor, observed: torch.Tensor, tolerances=None) 
         raise ValueError(f"shapes differ: {tuple(expected.shape)} vs {tuple(observed.shape)}")
     dtype = observed.dtype
     expected, observed = comparable(expected), comparable(observed)
+    if torch.equal(expected, observed):  # one kernel; NaN or a rounding difference takes the longer way
+        return None
     if is_exact(dtype):
-        if torch.equal(expected, observed):
-            return None
         return expected != observed
     rtol, atol = (tolerances or TOLERANCES).get(dtype, TOLERANCES[torch.float32])
     if dtype.is_complex:

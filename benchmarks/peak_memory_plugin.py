@@ -1,0 +1,14 @@
+"""pytest plugin for benchmarks/suite_wall.py: each process (controller or xdist worker) appends its peak
+resident memory to the file named by ``PEAK_MEMORY_FILE`` when its session ends."""
+from __future__ import annotations
+
+import os
+import resource
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get("PEAK_MEMORY_FILE")
+    if path:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+        with open(path, "a") as out:  # one short line per process: appends do not interleave
+            out.write(f"{worker} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")

@@ -1,0 +1,56 @@
+"""Wall time of the whole conformance suite (``ci`` profile, CPU) at ``-n 0`` and ``-n 2``, the speed-up,
+and the peak memory of each process.
+
+Each run is ``CI=true pytest conformance -n N`` from the repository root, as README's first command runs
+it; peak memory is each process' maximum resident set size (``getrusage``), written by
+``peak_memory_plugin.py`` as its session ends.
+
+Usage: python benchmarks/suite_wall.py [--workers 0,2] [-- extra pytest arguments]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def run_suite(workers: str, extra: list[str]) -> tuple[float, dict[str, float], str]:
+    """Wall seconds, peak memory in GiB per process, and pytest's summary line."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peaks:
+        env = {**os.environ, "CI": "true", "PEAK_MEMORY_FILE": peaks.name,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider",
+                                 "-p", "peak_memory_plugin", "-n", workers, *extra],
+                                cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        memory = {name: int(kib) / 2**20 for name, kib in (line.split() for line in peaks.read().splitlines())}
+    summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
+    return seconds, memory, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="0,2", help="comma-separated -n values; the first is the base")
+    parser.add_argument("extra", nargs="*", help="more pytest arguments (after --)")
+    args = parser.parse_args()
+    walls = {}
+    for workers in args.workers.split(","):
+        seconds, memory, summary = run_suite(workers, args.extra)
+        walls[workers] = seconds
+        peak = ", ".join(f"{name} {gib:.2f} GiB" for name, gib in sorted(memory.items()))
+        print(f"-n {workers}: {seconds:.1f} s wall; peak memory: {peak}; {summary}", flush=True)
+    base, *others = walls
+    for workers in others:
+        print(f"speed-up -n {workers} over -n {base}: {walls[base] / walls[workers]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
