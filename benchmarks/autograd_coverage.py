@@ -4,6 +4,7 @@ Run: ``.venv/bin/python benchmarks/autograd_coverage.py [max_examples]`` (defaul
 """
 from __future__ import annotations
 
+import argparse
 import collections
 import pathlib
 import sys
@@ -47,4 +48,7 @@ def main(max_examples: int = PROFILES["ci"]["max_examples"]) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:2]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("max_examples", nargs="?", type=int, default=PROFILES["ci"]["max_examples"],
+                        help="examples of the property (default: the ci profile's)")
+    main(parser.parse_args().max_examples)

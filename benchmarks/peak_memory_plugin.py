@@ -1,5 +1,5 @@
 """pytest plugin for benchmarks/suite_wall.py: each process (controller or xdist worker) appends its peak
-resident memory to the file named by ``PEAK_MEMORY_FILE`` when its session ends."""
+resident memory and the CPU seconds it used to the file named by ``PEAK_MEMORY_FILE`` when its session ends."""
 from __future__ import annotations
 
 import os
@@ -10,5 +10,6 @@ def pytest_sessionfinish(session):
     path = os.environ.get("PEAK_MEMORY_FILE")
     if path:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         with open(path, "a") as out:  # one short line per process: appends do not interleave
-            out.write(f"{worker} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")
+            out.write(f"{worker} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.1f}\n")

@@ -1,9 +1,9 @@
 """Wall time of the whole conformance suite (``ci`` profile, CPU) at ``-n 0`` and ``-n 2``, the speed-up,
-and the peak memory of each process.
+and each process' peak memory and CPU time.
 
 Each run is ``CI=true pytest conformance -n N`` from the repository root, as README's first command runs
-it; peak memory is each process' maximum resident set size (``getrusage``), written by
-``peak_memory_plugin.py`` as its session ends.
+it; peak memory is each process' maximum resident set size and CPU time its user + system time
+(``getrusage``), written by ``peak_memory_plugin.py`` as its session ends.
 
 Usage: python benchmarks/suite_wall.py [--workers 0,2] [-- extra pytest arguments]
 """
@@ -21,8 +21,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 HERE = pathlib.Path(__file__).resolve().parent
 
 
-def run_suite(workers: str, extra: list[str]) -> tuple[float, dict[str, float], str]:
-    """Wall seconds, peak memory in GiB per process, and pytest's summary line."""
+def run_suite(workers: str, extra: list[str]) -> tuple[float, dict[str, tuple[float, float]], str]:
+    """Wall seconds, (peak memory in GiB, CPU seconds) per process, and pytest's summary line."""
     with tempfile.NamedTemporaryFile("r", suffix=".peak") as peaks:
         env = {**os.environ, "CI": "true", "PEAK_MEMORY_FILE": peaks.name,
                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
@@ -31,9 +31,10 @@ def run_suite(workers: str, extra: list[str]) -> tuple[float, dict[str, float], 
                                  "-p", "peak_memory_plugin", "-n", workers, *extra],
                                 cwd=ROOT, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
-        memory = {name: int(kib) / 2**20 for name, kib in (line.split() for line in peaks.read().splitlines())}
+        usage = {name: (int(kib) / 2**20, float(cpu))
+                 for name, kib, cpu in (line.split() for line in peaks.read().splitlines())}
     summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
-    return seconds, memory, summary
+    return seconds, usage, summary
 
 
 def main() -> None:
@@ -43,10 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     walls = {}
     for workers in args.workers.split(","):
-        seconds, memory, summary = run_suite(workers, args.extra)
+        seconds, usage, summary = run_suite(workers, args.extra)
         walls[workers] = seconds
-        peak = ", ".join(f"{name} {gib:.2f} GiB" for name, gib in sorted(memory.items()))
-        print(f"-n {workers}: {seconds:.1f} s wall; peak memory: {peak}; {summary}", flush=True)
+        per_process = ", ".join(f"{name} {gib:.2f} GiB {cpu:.0f} s" for name, (gib, cpu) in sorted(usage.items()))
+        print(f"-n {workers}: {seconds:.1f} s wall; peak memory and CPU time: {per_process}; {summary}", flush=True)
     base, *others = walls
     for workers in others:
         print(f"speed-up -n {workers} over -n {base}: {walls[base] / walls[workers]:.2f}x")
