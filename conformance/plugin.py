@@ -116,13 +116,22 @@ def pytest_collection_modifyitems(config, items):
 def pytest_collection_finish(session):
     """Freeze what collection built (test items, parametrizations, imported modules) out of the garbage
     collector: it lives as long as the session, and every full collection would scan it again (Hypothesis
-    allocates enough per example to set one off every few dozen examples). See benchmarks/README.md."""
-    gc.collect()
-    gc.freeze()
+    allocates enough per example to set one off every few dozen examples). See benchmarks/README.md.
+
+    Only in runs of the kit's properties: the plugin loads in every pytest run where the kit is installed,
+    and other projects' test runs are none of its business."""
+    if any("conformance_options" in getattr(item, "fixturenames", ()) for item in session.items):
+        gc.collect()
+        gc.freeze()
+        session.config.stash[_FROZE] = True
 
 
 def pytest_unconfigure(config):
-    gc.unfreeze()  # in-process runs (pytest.main, pytester) hand the interpreter back as they found it
+    if config.stash.get(_FROZE, False):
+        gc.unfreeze()  # in-process runs (pytest.main, pytester) get the interpreter back as they found it
+
+
+_FROZE = pytest.StashKey[bool]()
 
 
 def _skip_without_capabilities(item) -> None:

@@ -46,11 +46,27 @@ def test_import_has_no_side_effects():
     assert result.returncode == 0 and "clean" in result.stdout, result.stderr
 
 
-def test_collection_is_frozen_out_of_the_garbage_collector():
-    """This run loaded the plugin: what collection built is out of the collector's full passes."""
-    import gc
+FREEZE_PROBE = """
+import gc
 
-    assert gc.get_freeze_count() > 10_000
+def test_property(conformance_options):
+    print("frozen:", gc.get_freeze_count())
+
+def test_plain():
+    print("frozen:", gc.get_freeze_count())
+"""
+
+
+def test_collection_is_frozen_out_of_the_garbage_collector_in_runs_of_the_kit(tmp_path):
+    """What collection built is out of the collector's full passes in a run of the kit's properties, and
+    left alone in a run of other tests (the plugin loads in every pytest run where the kit is installed)."""
+    (tmp_path / "test_probe.py").write_text(FREEZE_PROBE)
+    kit = run(["-p", "conformance.plugin", "-s", "-q", "test_probe.py"], cwd=tmp_path)
+    other = run(["-p", "conformance.plugin", "-s", "-q", "test_probe.py::test_plain"], cwd=tmp_path)
+    assert kit.returncode == 0 and other.returncode == 0, kit.stdout + other.stdout
+    frozen = [int(n) for n in re.findall(r"frozen: (\d+)", kit.stdout)]
+    assert len(frozen) == 2 and min(frozen) > 10_000, kit.stdout
+    assert re.findall(r"frozen: (\d+)", other.stdout) == ["0"], other.stdout
 
 
 def test_ids_read_op_dtype_device():
