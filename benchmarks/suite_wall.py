@@ -3,7 +3,7 @@ and each process' peak memory and CPU time.
 
 Each run is ``CI=true pytest conformance -n N`` from the repository root, as README's first command runs
 it; peak memory is each process' maximum resident set size and CPU time its user + system time
-(``getrusage``), written by ``peak_memory_plugin.py`` as its session ends.
+(``getrusage``), written by ``process_usage_plugin.py`` as its session ends.
 
 Usage: python benchmarks/suite_wall.py [--workers 0,2] [-- extra pytest arguments]
 """
@@ -23,16 +23,16 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 def run_suite(workers: str, extra: list[str]) -> tuple[float, dict[str, tuple[float, float]], str]:
     """Wall seconds, (peak memory in GiB, CPU seconds) per process, and pytest's summary line."""
-    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peaks:
-        env = {**os.environ, "CI": "true", "PEAK_MEMORY_FILE": peaks.name,
+    with tempfile.NamedTemporaryFile("r", suffix=".usage") as usage_file:
+        env = {**os.environ, "CI": "true", "PROCESS_USAGE_FILE": usage_file.name,
                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
         start = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider",
-                                 "-p", "peak_memory_plugin", "-n", workers, *extra],
+                                 "-p", "process_usage_plugin", "-n", workers, *extra],
                                 cwd=ROOT, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         usage = {name: (int(kib) / 2**20, float(cpu))
-                 for name, kib, cpu in (line.split() for line in peaks.read().splitlines())}
+                 for name, kib, cpu in (line.split() for line in usage_file.read().splitlines())}
     summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
     return seconds, usage, summary
 

@@ -113,6 +113,10 @@ def pytest_collection_modifyitems(config, items):
                                               strict=False, run=not issue.crashes))
 
 
+_FROZE = pytest.StashKey[bool]()
+"""Set where this run froze the garbage collector (and so unfreezes it at the end)."""
+
+
 def pytest_collection_finish(session):
     """Freeze what collection built (test items, parametrizations, imported modules) out of the garbage
     collector: it lives as long as the session, and every full collection would scan it again (Hypothesis
@@ -130,8 +134,6 @@ def pytest_unconfigure(config):
     if config.stash.get(_FROZE, False):
         gc.unfreeze()  # in-process runs (pytest.main, pytester) get the interpreter back as they found it
 
-
-_FROZE = pytest.StashKey[bool]()
 
 
 def _skip_without_capabilities(item) -> None:

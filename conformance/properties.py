@@ -169,7 +169,7 @@ def inplace_agrees_with_twin(spec, dtype: torch.dtype | None, device, options: R
     __tracebackhide__ = True
     unimplemented = None
     if dtype is None:
-        dtypes = sampled_from(tuple(d for d in supported_dtypes(device) if not unimplemented_reason(spec, d, device)))
+        dtypes = st.sampled_from([d for d in supported_dtypes(device) if not unimplemented_reason(spec, d, device)])
     else:
         dtypes = st.just(dtype)
         options, unimplemented = for_implementation(options, spec, dtype, device)

@@ -22,7 +22,7 @@ from hypothesis import assume, strategies as st
 
 from .layouts import Layout, contiguous_strides
 from .reuse import reused, sampled_from
-from .shapes import Shape, broadcastable_to, expanding, shapes
+from .shapes import Shape, broadcast_shape, broadcastable_to, expanding, shapes
 from .tensors import BuiltTensor, built_tensors
 from .values import Bounds
 
@@ -252,11 +252,7 @@ def _advanced_indices_broadcast(comps: list) -> bool:
     """Whether the integer arrays and masks of ``comps`` broadcast together (as NumPy and torch require)."""
     shapes_ = [c.values.shape if isinstance(c, IntArray) else (int(c.values.sum()),)
                for c in comps if isinstance(c, (IntArray, Mask))]
-    try:
-        np.broadcast_shapes(*shapes_)
-    except ValueError:
-        return False
-    return True
+    return broadcast_shape(*shapes_) is not None
 
 
 def _with_negative_step(draw, comps: list, ndim: int) -> list:

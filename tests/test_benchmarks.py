@@ -10,7 +10,7 @@ import sys
 import pytest
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "peak_memory_plugin.py")
+SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "process_usage_plugin.py")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

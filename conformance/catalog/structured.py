@@ -92,7 +92,6 @@ class Drawn:
     tensor: bool = False
 
 
-@reused
 @st.composite
 def operand_tensor(draw, draft: Draft, shape, name: str, *, dtype: torch.dtype | None = None,
                    bounds: Bounds | None = None) -> BuiltTensor:
@@ -151,7 +150,6 @@ def one_way_shape(draw, target, name: str):
     return draw(broadcastable_to(target), label=f"{name} shape")
 
 
-@reused
 @st.composite
 def scalar_or_0d(draw, draft: Draft, name: str, kinds=("bool", "int", "float", "complex")):
     """A Python scalar of one of ``kinds`` or a 0-d tensor (``fill_``, ``masked_fill_`` values)."""
@@ -195,7 +193,6 @@ def sized(name: str, letters: str, self_letters: str) -> Drawn:
     return Drawn(name, strategy, tensor=True)
 
 
-@reused
 @st.composite
 def _self_or_transpose(draw, draft: Draft) -> BuiltTensor:
     square = len(draft.shape) == 2 and draft.shape[0] == draft.shape[1]

@@ -1,5 +1,5 @@
 """pytest plugin for benchmarks/suite_wall.py: each process (controller or xdist worker) appends its peak
-resident memory and the CPU seconds it used to the file named by ``PEAK_MEMORY_FILE`` when its session ends."""
+resident memory and the CPU seconds it used to the file named by ``PROCESS_USAGE_FILE`` when its session ends."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import resource
 
 
 def pytest_sessionfinish(session):
-    path = os.environ.get("PEAK_MEMORY_FILE")
+    path = os.environ.get("PROCESS_USAGE_FILE")
     if path:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "controller")
         usage = resource.getrusage(resource.RUSAGE_SELF)
