@@ -1,17 +1,21 @@
 """Per check family: what the checks add to the cost of drawing the examples (issue 7's "at most 2x").
 
-For each family the script runs a selection of its suite tests twice in this process, under the ``ci``
-profile on the CPU: once as the suite runs them, once with the family's check functions replaced by stubs
-that do nothing. Both runs draw the same examples (``ci`` is derandomized and no draw depends on a check's
-result), so per example
+For each family the script runs a selection of its suite tests in this process, under the ``ci`` profile on
+the CPU, and calls every test twice, back to back: once as the suite runs it, once with the family's check
+functions replaced by stubs that do nothing (the order alternates from test to test). Both calls draw the
+same examples (``ci`` is derandomized and no draw depends on a check's result), so per example
 
     ratio = (time of the test calls with the checks) / (time of the same calls drawing only)
 
+Pairing each test's two calls seconds apart cancels the machine's drift: the 2-core VM runs the same
+command up to 20-25% slower from one minute to the next, which made a comparison of two whole runs (the
+script's first design) swing between 1.7x and 2.1x for unchanged code.
+
 Times are the tests' call phases (not collection or fixtures), examples are counted by
-:mod:`conformance.stats`; each run is repeated (``--repeat``, alternating) and the fastest kept, so that the
-first run's warm-up (first kernel calls, Hypothesis' caches) favours neither. Known torch bugs (xfailed tests) run in both: their failures are shrunk in the
-first run, which is part of what the checks cost. In the ``out=`` family the stubbed run still computes the
-functional result, which the property needs to draw ``out`` tensors of the right shapes.
+:mod:`conformance.stats`; ``--repeat`` runs the family again and the median run's ratio counts. Known torch
+bugs (xfailed tests) run in both calls: their failures are shrunk in the checked call, which is part of what
+the checks cost. In the ``out=`` family the stubbed call still computes the functional result, which the
+property needs to draw ``out`` tensors of the right shapes.
 
 Usage: python benchmarks/check_overhead.py [--family NAME ...] [--repeat N]
 """
@@ -58,21 +62,48 @@ FAMILIES = {
 }
 
 
-class CallTimer:
-    """A pytest plugin summing the call phase's time and the examples run over every test."""
+class PairedTimer:
+    """A pytest plugin calling each test twice, back to back: drawing only (``stubs`` in place) and as the
+    suite runs it; it sums each kind's call time and examples."""
 
-    def __init__(self):
-        self.seconds = 0.0
-        self.examples = 0
+    def __init__(self, stubs: dict):
+        self.stubs = stubs
+        self.drawn = [0.0, 0]  # seconds, examples
+        self.checked = [0.0, 0]
+        self.tests = 0
+
+    def _draw_only(self, item) -> None:
+        with stubbed(self.stubs), self._timing(self.drawn):
+            try:
+                item.runtest()
+            except (Exception, pytest.skip.Exception, pytest.fail.Exception):  # noqa: BLE001
+                pass  # a skip, or a stubbed check's result the property did not expect: the time still counts
+
+    @contextlib.contextmanager
+    def _timing(self, into: list):
+        before, start = stats.examples(), time.perf_counter()
+        try:
+            yield
+        finally:
+            into[0] += time.perf_counter() - start
+            into[1] += stats.examples() - before
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
-        before, start = stats.examples(), time.perf_counter()
+        self.tests += 1
+        draw_first = self.tests % 2 == 1  # alternate, so that a first call's warm-up favours neither
+        if draw_first:
+            self._draw_only(item)
         try:
-            return (yield)
+            with self._timing(self.checked):
+                return (yield)
         finally:
-            self.seconds += time.perf_counter() - start
-            self.examples += stats.examples() - before
+            if not draw_first:
+                self._draw_only(item)
+
+    def per_example(self) -> tuple[float, float]:
+        """Seconds per example drawing only, and drawing and checking."""
+        return self.drawn[0] / max(self.drawn[1], 1), self.checked[0] / max(self.checked[1], 1)
 
 
 @contextlib.contextmanager
@@ -91,39 +122,39 @@ def stubbed(stubs: dict):
             setattr(module, name, original)
 
 
-def run_family(files, select) -> CallTimer:
-    timer = CallTimer()
+def run_family(files, select, plugin) -> None:
     args = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-n", "0", "--no-header", "--tb=no",
             "-W", "ignore", "--hypothesis-profile", "ci", *[str(ROOT / SUITE / f) for f in files]]
     if select:
         args += ["-k", select]
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        pytest.main(args, plugins=[timer])
-    return timer
+        pytest.main(args, plugins=[plugin])
 
 
 def main() -> None:
     warnings.simplefilter("ignore")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", action="append", choices=sorted(FAMILIES), help="only these families")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each kind; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each family; the median counts")
     args = parser.parse_args()
     os.chdir(ROOT)
-    run_family(FAMILIES["pointwise"][0], "add_ and float32")  # warm-up: imports and first kernel calls
-    print(f"{'family':14} {'examples':>8} {'draw only':>10} {'draw+checks':>12} {'ratio':>6}  (ci profile, -n 0)")
+    # warm-up: imports and first kernel calls
+    run_family(FAMILIES["pointwise"][0], "add_ and float32", PairedTimer(FAMILIES["pointwise"][2]))
+    print(f"{'family':14} {'examples':>8} {'draw only':>10} {'draw+checks':>12} {'ratio':>6}  "
+          f"(ci profile, -n 0; median of {args.repeat} run(s))")
     worst = 0.0
     for name in args.family or FAMILIES:
         files, select, stubs = FAMILIES[name]
-        per_checked = per_drawn = float("inf")
+        runs = []
         for _ in range(args.repeat):
-            with stubbed(stubs):
-                drawn = run_family(files, select)
-            checked = run_family(files, select)
-            per_drawn = min(per_drawn, drawn.seconds / max(drawn.examples, 1))
-            per_checked = min(per_checked, checked.seconds / max(checked.examples, 1))
-        ratio = per_checked / per_drawn
+            timer = PairedTimer(stubs)
+            run_family(files, select, timer)
+            drawn, checked = timer.per_example()
+            runs.append((checked / drawn, drawn, checked, timer.checked[1]))
+        ratio, drawn, checked, examples = sorted(runs)[len(runs) // 2]
         worst = max(worst, ratio)
-        print(f"{name:14} {checked.examples:8d} {1e3 * per_drawn:8.2f}ms {1e3 * per_checked:10.2f}ms {ratio:5.2f}x",
+        others = f"  (runs: {', '.join(f'{r[0]:.2f}x' for r in runs)})" if len(runs) > 1 else ""
+        print(f"{name:14} {examples:8d} {1e3 * drawn:8.2f}ms {1e3 * checked:10.2f}ms {ratio:5.2f}x{others}",
               flush=True)
     print(f"worst ratio: {worst:.2f}x (target: at most 2x)")
 

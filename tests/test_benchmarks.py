@@ -1,11 +1,13 @@
 """The benchmark scripts stay runnable: each parses its options, and check_overhead's stubs name functions
-the properties really call (a renamed check would otherwise leave the checks in its "draw only" runs)."""
+the properties really call (a renamed check would otherwise leave the checks in its "draw only" runs) and
+replace them in the draw-only call only."""
 from __future__ import annotations
 
 import importlib
 import pathlib
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -21,12 +23,16 @@ def test_script_parses_its_options(script):
     assert "usage:" in result.stdout
 
 
-def test_check_overhead_stubs_functions_the_properties_call():
+def _check_overhead():
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        check_overhead = importlib.import_module("check_overhead")
+        return importlib.import_module("check_overhead")
     finally:
         sys.path.remove(str(BENCHMARKS))
+
+
+def test_check_overhead_stubs_functions_the_properties_call():
+    check_overhead = _check_overhead()
     for family, (files, _, stubs) in check_overhead.FAMILIES.items():
         for module_name, functions in stubs.items():
             module = importlib.import_module(module_name)
@@ -34,3 +40,27 @@ def test_check_overhead_stubs_functions_the_properties_call():
                 assert callable(getattr(module, name, None)), f"{family}: {module_name}.{name} is gone"
         for file in files:
             assert (BENCHMARKS.parent / check_overhead.SUITE / file).is_file(), file
+
+
+def test_check_overhead_pairs_a_draw_only_call_with_each_checked_call(monkeypatch):
+    """Each test runs twice, back to back: once with the stubs in place, once with the real checks; the order
+    alternates from test to test, and the real checks are back afterwards."""
+    check_overhead = _check_overhead()
+    module = types.ModuleType("fake_checks")
+    module.check = lambda: "real"
+    monkeypatch.setitem(sys.modules, "fake_checks", module)
+    calls = []
+
+    class Item:
+        def runtest(self):  # what the plugin calls for the draw-only run
+            calls.append(("draw only", module.check()))
+
+    timer = check_overhead.PairedTimer({"fake_checks": {"check": "stub"}})
+    for _ in range(2):
+        hook = timer.pytest_runtest_call(Item())
+        next(hook)  # pytest now runs the test itself
+        calls.append(("checked", module.check()))
+        with pytest.raises(StopIteration):
+            hook.send(None)
+    assert calls == [("draw only", "stub"), ("checked", "real"), ("checked", "real"), ("draw only", "stub")]
+    assert module.check() == "real"

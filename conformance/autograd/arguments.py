@@ -21,9 +21,9 @@ def values(shape, dtype, device, gen: torch.Generator, bounds=None) -> torch.Ten
     if bounds is not None:
         lo = -1.5 if bounds.min_value is None else bounds.min_value
         hi = 1.5 if bounds.max_value is None else min(bounds.max_value, lo + 3)
-    t = torch.rand(shape, generator=gen, dtype=real) * (hi - lo) + lo
+    t = torch.empty(shape, dtype=real).uniform_(lo, hi, generator=gen)  # one kernel: these run per op and step
     if dtype.is_complex:
-        t = torch.complex(t, torch.rand(shape, generator=gen, dtype=real) - 0.5)
+        t = torch.complex(t, torch.empty(shape, dtype=real).uniform_(-0.5, 0.5, generator=gen))
     return t.to(dtype=dtype, device=device)
 
 

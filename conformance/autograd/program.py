@@ -220,17 +220,20 @@ class Run:
     grads: list = dataclasses.field(default_factory=list)
     loss: torch.Tensor | None = None
 
+    @functools.cached_property
+    def _backward_nodes(self) -> frozenset[int]:
+        return self.model.reachable_nodes(self.loss)
+
+    def _reached_saved(self, event: Event) -> bool:
+        return any(event.storage in self.model.saved_by_id(n) for n in self._backward_nodes & event.nodes_before)
+
     def predicted_raise(self) -> list[Event]:
         """The counted writes into a storage that a node run by backward saved before the write."""
-        reachable = self.model.reachable_nodes(self.loss)
-        return [e for e in self.events if e.counted and any(
-            e.storage in self.model.saved_by_id(n) for n in reachable & e.nodes_before)]
+        return [e for e in self.events if e.counted and self._reached_saved(e)]
 
     def touched_saved(self) -> list[Event]:
         """Every write, counted or not, into a storage that backward's nodes saved before it."""
-        reachable = self.model.reachable_nodes(self.loss)
-        return [e for e in self.events if any(
-            e.storage in self.model.saved_by_id(n) for n in reachable & e.nodes_before)]
+        return [e for e in self.events if self._reached_saved(e)]
 
 
 def execute(program: Program, device: str = "cpu", mutation: Mutation | None = None) -> Run:
