@@ -5,13 +5,18 @@ Each run is ``CI=true pytest conformance -n N`` from the repository root, as REA
 it; peak memory is each process' maximum resident set size and CPU time its user + system time
 (``getrusage``), written by ``process_usage_plugin.py`` as its session ends.
 
-Usage: python benchmarks/suite_wall.py [--workers 0,2] [-- extra pytest arguments]
+``--repeat N`` runs the worker counts in turn N times (``-n 0``, ``-n 2``, ``-n 0``, ...) and computes the
+speed-up from each count's median wall time: one pair of runs can be off by the machine's drift (20% on the
+2-core VM); the runs of one round are minutes apart, and the rounds show how much that moves the figure.
+
+Usage: python benchmarks/suite_wall.py [--workers 0,2] [--repeat N] [-- extra pytest arguments]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,18 +45,25 @@ def run_suite(workers: str, extra: list[str]) -> tuple[float, dict[str, tuple[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="0,2", help="comma-separated -n values; the first is the base")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of runs; each count's median wall counts")
     parser.add_argument("extra", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args()
-    walls = {}
-    for workers in args.workers.split(","):
-        seconds, usage, summary = run_suite(workers, args.extra)
-        walls[workers] = seconds
-        per_process = ", ".join(f"{name} {gib:.2f} GiB {cpu:.0f} s" for name, (gib, cpu) in sorted(usage.items()))
-        print(f"-n {workers}: {seconds:.1f} s wall; peak memory and CPU time: {per_process}; {summary}", flush=True)
-    base, *others = walls
+    counts = args.workers.split(",")
+    walls: dict[str, list[float]] = {workers: [] for workers in counts}
+    for _ in range(args.repeat):
+        for workers in counts:
+            seconds, usage, summary = run_suite(workers, args.extra)
+            walls[workers].append(seconds)
+            per_process = ", ".join(f"{name} {gib:.2f} GiB {cpu:.0f} s"
+                                    for name, (gib, cpu) in sorted(usage.items()))
+            print(f"-n {workers}: {seconds:.1f} s wall; peak memory and CPU time: {per_process}; {summary}",
+                  flush=True)
+    median = {workers: statistics.median(runs) for workers, runs in walls.items()}
+    base, *others = counts
     for workers in others:
-        print(f"speed-up -n {workers} over -n {base}: {walls[base] / walls[workers]:.2f}x")
-
+        rounds = ", ".join(f"{b / w:.2f}x" for b, w in zip(walls[base], walls[workers]))
+        print(f"speed-up -n {workers} over -n {base}: {median[base] / median[workers]:.2f}x "
+              f"(median walls {median[base]:.1f} s / {median[workers]:.1f} s; by round: {rounds})")
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ import torch
 from hypothesis import given, strategies as st
 
 from strategies.layouts import LAYOUT_KINDS
+from strategies.reuse import sampled_from
 from strategies.shapes import shapes
 from strategies.tensors import BuiltTensor, built_tensors
 from strategies.values import Bounds
@@ -26,7 +27,7 @@ SEEDS = st.integers(0, 2**32 - 1)
 
 
 def _dtype(data, dtypes):
-    return dtypes[0] if len(dtypes) == 1 else data.draw(st.sampled_from(dtypes), label="dtype")
+    return dtypes[0] if len(dtypes) == 1 else data.draw(sampled_from(tuple(dtypes)), label="dtype")
 
 
 def random_op_conforms(spec, device, options: RunOptions, *, dtypes=None, database_key: str = "") -> None:
@@ -83,7 +84,7 @@ def _owned(built: BuiltTensor, numpy_storage: bool) -> BuiltTensor:
 def _autograd_subject(draw, built: BuiltTensor):
     """``self`` for ``detach_``: the built view itself, a tensor that is no view, or a non-leaf."""
     forms = ["view", "plain"] + (["non-leaf"] if built.tensor.dtype.is_floating_point else [])
-    form = draw(st.sampled_from(forms), label="detach_ subject")
+    form = draw(sampled_from(tuple(forms)), label="detach_ subject")
     if form == "view":
         return None
     plain = built.tensor.detach().clone()
@@ -160,7 +161,7 @@ def _foreach_arguments(draw, spec, selves, dtype, device):
     def like_selves(label):
         return [draw(built_tensors(dtype, b.layout.shape, device, layout_kinds=NOT_EXPANDED, label=f"{label}[{j}]"),
                      label=f"{label}[{j}]") for j, b in enumerate(selves)]
-    form = draw(st.sampled_from(spec.forms), label="argument form")
+    form = draw(sampled_from(tuple(spec.forms)), label="argument form")
     n = len(selves)
     if form == "none":
         return [], {}
@@ -172,7 +173,7 @@ def _foreach_arguments(draw, spec, selves, dtype, device):
         weight = draw(st.one_of(st.floats(0, 1, width=32), st.none()), label="weight (None: a list)")
         return [like_selves("end"), weight if weight is not None else like_selves("weight")], {}
     if form == "ternary":
-        value = draw(st.sampled_from(["scalar", "scalars", "tensor"]), label="value form")
+        value = draw(sampled_from(("scalar", "scalars", "tensor")), label="value form")
         scalars = draw(st.lists(SCALARS, min_size=n, max_size=n), label="values")
         value = {"scalar": scalars[0], "scalars": scalars, "tensor": torch.tensor(scalars, dtype=torch.float64)}[value]
         return [like_selves("tensor1"), like_selves("tensor2"), value], {}
@@ -223,7 +224,7 @@ def _embedding_renorm_case(draw, spec, dtype, device):
     case = Case(spec, device, built)
     case.args = [torch.tensor(rows, dtype=torch.int64, device=device),
                  draw(st.floats(0.125, 8, width=32), label="max_norm"),
-                 draw(st.sampled_from([1.0, 2.0, 3.0]), label="norm_type")]
+                 draw(sampled_from((1.0, 2.0, 3.0)), label="norm_type")]
     case.arg_names = ["indices", "max_norm", "norm_type"]
     return case
 

@@ -6,6 +6,8 @@ Every test patches one ``torch.Tensor`` method (or an optimizer) with a plausibl
 """
 from __future__ import annotations
 
+import unittest
+
 import hypothesis
 from hypothesis import Phase
 import pytest
@@ -13,6 +15,7 @@ import torch
 
 from conformance.autograd import properties
 from conformance.autograd.gradients import differentiable_specs
+from conformance.autograd.optimizers import OPTIMIZERS, fused_unsupported, implementations
 from conformance.autograd.versions import float64_specs
 from conformance.catalog import spec_named
 
@@ -212,3 +215,32 @@ def test_optimizer_step_rebinds_data(monkeypatch):
 def test_optimizer_foreach_disagrees(monkeypatch):
     monkeypatch.setattr(torch.optim, "SGD", SkewedForeachSGD)
     expect_failure("optimizer-implementations-agree", optimizer("SGD", "foreach"))
+
+
+class FusedlessAdam(torch.optim.Adam):
+    """An Adam on a device without fused kernels: ``fused=True`` fails at the first step."""
+
+    def step(self, closure=None):
+        if self.defaults.get("fused"):
+            raise RuntimeError("planted: no fused Adam kernel on this device")
+        return super().step(closure)
+
+
+@pytest.fixture
+def fresh_fused_probe():
+    fused_unsupported.cache_clear()  # the probe's answer is cached per (optimizer, device) for the session
+    yield
+    fused_unsupported.cache_clear()
+
+
+def test_fused_form_skips_with_the_error_where_a_fused_step_fails(monkeypatch, fresh_fused_probe):
+    monkeypatch.setattr(torch.optim, "Adam", FusedlessAdam)
+    with pytest.raises(unittest.SkipTest, match="fused Adam does not step on cpu: RuntimeError: planted"):
+        optimizer("Adam", "fused")()
+    optimizer("Adam", "foreach", settings=QUICK)()  # the other forms still run
+
+
+def test_fused_steps_on_the_cpu(fresh_fused_probe):
+    assert [name for name in OPTIMIZERS if "fused" in implementations(name)] == ["SGD", "Adam", "AdamW", "Adagrad"]
+    assert {name: fused_unsupported(name, "cpu") for name in ("SGD", "Adam", "AdamW", "Adagrad")} == dict.fromkeys(
+        ("SGD", "Adam", "AdamW", "Adagrad"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from tests.test_plugin import ROOT, SUITE, one_error_line, run
+from .subprocess_runs import ROOT, SUITE, one_error_line, run
 
 ADD_F32 = f"{SUITE}::test_inplace_agrees_with_twin[add_-float32-cpu]"
 MUL_F32 = f"{SUITE}::test_inplace_agrees_with_twin[mul_-float32-cpu]"

@@ -6,18 +6,16 @@ suite to show how the files combine with the kit's own known torch issues.
 """
 from __future__ import annotations
 
-import os
 import pathlib
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
 from conformance.expectations import ExpectationsError, load
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-SUITE = ROOT / "conformance" / "suite" / "test_pointwise.py"
+from .subprocess_runs import SUITE, one_error_line
+from .subprocess_runs import run as _run
+
 
 SAMPLE = """
 import pathlib
@@ -44,19 +42,8 @@ def test_own_mark():
 
 
 def run(args, *, cwd, env=None):
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "conformance.plugin", "-rfxXs",
-               *args]
-    environment = {name: value for name, value in os.environ.items() if name not in ("CI", "PYTEST_XDIST_WORKER")}
-    environment.update({"PYTHONPATH": os.pathsep.join([str(ROOT), str(cwd)]), **(env or {})})
-    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300)
-
-
-def one_error_line(result) -> str:
-    assert result.returncode not in (0, 1), result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
-    assert len(errors) == 1, result.stdout + result.stderr
-    return errors[0]
+    """pytest with the kit's plugin, outside CI's profile, listing the reasons of every outcome (-rfxXs)."""
+    return _run(["-rfxXs", *args], cwd=cwd, env=env, load_plugin=True, without_ci=True)
 
 
 @pytest.fixture

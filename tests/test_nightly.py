@@ -12,29 +12,17 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-SUITE = ROOT / "conformance" / "suite" / "test_pointwise.py"
+from .subprocess_runs import ROOT, SUITE, one_error_line
+from .subprocess_runs import run as _run
 
 
 def run(args, *, cwd, env=None):
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "conformance.plugin", *args]
-    environment = {name: value for name, value in os.environ.items() if name not in ("CI", "PYTEST_XDIST_WORKER")}
-    environment.update({"PYTHONPATH": os.pathsep.join([str(ROOT), str(cwd)]), **(env or {})})
-    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300)
-
-
-def one_error_line(result) -> str:
-    assert result.returncode not in (0, 1), result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
-    assert len(errors) == 1, result.stdout + result.stderr
-    return errors[0]
+    """pytest with the kit's plugin, outside CI's profile (nightly runs use the dev and nightly ones)."""
+    return _run(args, cwd=cwd, env=env, load_plugin=True, without_ci=True)
 
 
 # --- the time budget ---------------------------------------------------------------------------------

@@ -4,22 +4,11 @@ Each test runs pytest (or Python) in a subprocess, as a user would, from the rep
 """
 from __future__ import annotations
 
-import os
-import pathlib
 import re
-import subprocess
-import sys
 import textwrap
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-SUITE = ROOT / "conformance" / "suite" / "test_pointwise.py"
+from .subprocess_runs import SUITE, one_error_line, run
 
-
-def run(args, *, env=None, cwd=ROOT, python=False):
-    command = [sys.executable] + (args if python else ["-m", "pytest", "-p", "no:cacheprovider", *args])
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(cwd)]), **(env or {})}
-    environment.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300)
 
 
 def test_import_has_no_side_effects():
@@ -45,6 +34,17 @@ def test_import_has_no_side_effects():
     result = run(["-c", code], python=True)
     assert result.returncode == 0 and "clean" in result.stdout, result.stderr
 
+
+
+def test_collection_builds_no_optimizer(tmp_path):
+    """Collecting the suite (optimizer tests included) builds no optimizer: the first one imports
+    ``torch._dynamo`` (2 s), which a run of a few selected tests, or ``--collect-only``, should not pay."""
+    (tmp_path / "dynamo_probe.py").write_text(
+        "import sys\n\ndef pytest_collection_finish(session):\n"
+        "    print('items:', len(session.items), 'dynamo:', 'torch._dynamo' in sys.modules)\n")
+    result = run([str(SUITE.parent / "test_optimizers.py"), "--collect-only", "-q", "-p", "dynamo_probe"],
+                 cwd=tmp_path, load_plugin=True)
+    assert re.search(r"items: \d+ dynamo: False", result.stdout), result.stdout + result.stderr
 
 FREEZE_PROBE = """
 import gc
@@ -74,14 +74,6 @@ def test_ids_read_op_dtype_device():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_inplace_agrees_with_twin[add_-float16-cpu]" in result.stdout
     assert "test_inplace_with_strided_aliased_operand[mul_-cpu]" in result.stdout
-
-
-def one_error_line(result) -> str:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stdout + result.stderr
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
-    assert len(errors) == 1, result.stdout + result.stderr
-    return errors[0]
 
 
 def test_unknown_device_is_one_clear_line():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 
 from conformance.known_issues import KnownIssue, issue_for
-from tests.test_plugin import ROOT, SUITE, one_error_line, run
+from .subprocess_runs import ROOT, SUITE, one_error_line, run
 
 TINY = """
 from hypothesis import HealthCheck, Phase, settings

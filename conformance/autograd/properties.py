@@ -15,7 +15,7 @@ from conformance.properties import RunOptions, run
 from .exactly_when import check_program
 from .gradients import check_gradients, differentiable_specs
 from .leaves import check_leaf_rules
-from .optimizers import OPTIMIZERS, check_optimizer, check_parameter_updates
+from .optimizers import OPTIMIZERS, check_optimizer, check_parameter_updates, fused_unsupported
 from .program import MUTATORS, programs
 from .versions import HANDLES, check_versions
 
@@ -120,6 +120,9 @@ def optimizer_steps(name: str, form: str, device: str, options: RunOptions, data
     implementation (1 to 3 parameters, 2 to 4 steps)."""
     _eager_only(options)
     assert name in OPTIMIZERS, name
+    why = fused_unsupported(name, device) if form == "fused" else None
+    if why:
+        raise unittest.SkipTest(f"fused {name} does not step on {device}: {why}")
 
     @given(data=st.data())
     def prop(data):

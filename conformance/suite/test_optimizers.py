@@ -18,7 +18,7 @@ def pytest_generate_tests(metafunc):
     if "optimizer" in metafunc.fixturenames:
         metafunc.parametrize("optimizer, implementation, device", [
             pytest.param(name, form, d, id=f"{name}-{form}-{d}")
-            for d in devices for name in OPTIMIZERS for form in implementations(name, d)])
+            for d in devices for name in OPTIMIZERS for form in implementations(name)])
     elif "device" in metafunc.fixturenames:
         metafunc.parametrize("device", devices)
 
