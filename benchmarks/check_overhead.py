@@ -140,7 +140,7 @@ def main() -> None:
     os.chdir(ROOT)
     # warm-up: imports and first kernel calls; the first optimizer built imports torch._dynamo (2 s once per
     # process, in whichever call of the first optimizer test comes first): a cost of neither side
-    import torch._dynamo  # noqa: F401
+    importlib.import_module("torch._dynamo")
     run_family(FAMILIES["pointwise"][0], "add_ and float32", PairedTimer(FAMILIES["pointwise"][2]))
     print(f"{'family':14} {'examples':>8} {'draw only':>10} {'draw+checks':>12} {'ratio':>6}  "
           f"(ci profile, -n 0; median of {args.repeat} run(s))")

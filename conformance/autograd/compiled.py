@@ -58,7 +58,7 @@ def execute_on_target(program: Program, forward, device: str = "cpu", mutation: 
     except targets.Signal:
         raise
     except RuntimeError as error:  # the compiled forward may raise backward's error already
-        run.error = error
+        run.error = error.with_traceback(None)  # no reference cycle through its frames
         return run
     ns.update({f"n{i}": t for i, t in enumerate(outputs)})
     model.observe([t for t in outputs if isinstance(t, torch.Tensor)])

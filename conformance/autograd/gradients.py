@@ -58,14 +58,14 @@ def _grads(fn, x, args, kwargs, weight, probe):
     try:
         first = torch.autograd.grad(loss, inputs, create_graph=True, allow_unused=True)
     except (RuntimeError, NotImplementedError) as error:
-        return error, None
+        return error.with_traceback(None), None  # no reference cycle through its frames
     terms = [_loss(g, probe) for g in first if g is not None and g.requires_grad]
     if not terms:  # gradients independent of the inputs: second order is zero
         return first, (None,) * len(inputs)
     try:
         second = torch.autograd.grad(sum(terms), inputs, allow_unused=True)
     except (RuntimeError, NotImplementedError) as error:
-        second = error
+        second = error.with_traceback(None)
     return first, second
 
 

@@ -70,7 +70,7 @@ class SavedModel:
             try:
                 keys = self._read(node)
             except RuntimeError as error:  # unpacking checks the version: something wrote in the same step
-                self.unreadable.append(error)
+                self.unreadable.append(error.with_traceback(None))
                 keys = frozenset()
             self._nodes[id(node)] = (node, keys)
             stack.extend(next_node for next_node, _ in node.next_functions)

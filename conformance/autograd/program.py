@@ -276,6 +276,6 @@ def finish_run(run, program, mutation, ns: dict, model, leaves: list):
             raise model.unreadable[0]
         run.loss.backward()
     except RuntimeError as error:
-        run.error = error
+        run.error = error.with_traceback(None)  # no reference cycle through its frames (see checks.inplace.call)
     run.grads = [leaf.grad for leaf in leaves]
     return run

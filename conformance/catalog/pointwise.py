@@ -2,8 +2,6 @@
 special functions. One line per op; read it as a table."""
 from __future__ import annotations
 
-import torch
-
 from strategies.values import Bounds
 
 from .args import Choice, Operand, Scalar, alpha

@@ -13,7 +13,7 @@ import torch
 from strategies.tensors import BuiltTensor
 
 from .. import targets
-from .compare import bitwise_equal, comparable, mismatches
+from .compare import comparable, mismatches
 from .failure import ConformanceFailure
 from .inplace import StorageMetadata, call
 from .mutation import (expect_identity, expect_metadata_kept, expect_outside_view_kept, expect_unchanged,

@@ -51,7 +51,9 @@ def call(fn, *args, **kwargs) -> Outcome:
     except (targets.Signal, ConformanceFailure):  # a target's own verdict on the call, not its outcome
         raise
     except Exception as error:  # noqa: BLE001 - any exception is an outcome to compare
-        return Outcome(error=error)
+        # Without its traceback: kept, its frames (the whole Hypothesis stack, through f_back) would hold the
+        # caller's locals, which hold the error: a cycle per raising call, left to the garbage collector.
+        return Outcome(error=error.with_traceback(None))
 
 
 @dataclasses.dataclass(frozen=True)
