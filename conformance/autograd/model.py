@@ -51,14 +51,7 @@ class SavedModel:
 
     @staticmethod
     def _read(node) -> frozenset[int]:
-        keys = set()
-        for name in _saved_attributes(node):
-            value = getattr(node, name)
-            if isinstance(value, torch.Tensor):  # the common case, without a generator per attribute
-                keys.add(storage_key(value))
-            elif isinstance(value, (tuple, list)):
-                keys.update(storage_key(t) for t in _tensors(value))
-        return frozenset(keys)
+        return frozenset(storage_key(s) for name in _saved_attributes(node) for s in _tensors(getattr(node, name)))
 
     def observe(self, tensors, nodes: bool = False) -> None:
         """Read the saved tensors of every node reachable from ``tensors`` (or from ``nodes``) not read yet."""
