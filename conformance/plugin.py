@@ -135,7 +135,6 @@ def pytest_unconfigure(config):
         gc.unfreeze()  # in-process runs (pytest.main, pytester) get the interpreter back as they found it
 
 
-
 def _skip_without_capabilities(item) -> None:
     """Skip a test marked ``@pytest.mark.requires("values", ...)`` on a device lacking one of them."""
     required = [c for mark in item.iter_markers("requires") for c in mark.args]

@@ -422,7 +422,7 @@ def fitting_scalars(dtype: torch.dtype) -> st.SearchStrategy:
     top = float(torch.finfo(dtype).max)
     has_inf = dtype not in (torch.float8_e4m3fn,)
     reals = st.one_of(st.floats(-top, top), sampled_from((0.0, -0.0, float("nan"))),
-                      sampled_from(tuple([float("inf"), float("-inf")] if has_inf else [1.0])),
+                      sampled_from((float("inf"), float("-inf")) if has_inf else (1.0,)),
                       st.integers(-300, 300), st.booleans())
     if dtype.is_complex:
         part = st.floats(-top / 2, top / 2)
