@@ -64,3 +64,16 @@ def test_check_overhead_pairs_a_draw_only_call_with_each_checked_call(monkeypatc
             hook.send(None)
     assert calls == [("draw only", "stub"), ("checked", "real"), ("checked", "real"), ("draw only", "stub")]
     assert module.check() == "real"
+
+
+def test_check_overhead_weights_each_tests_draw_rate_by_its_checked_examples():
+    """A known bug stops a checked call after one example while its draw-only call draws them all: the draw
+    side counts that test for one example, at its own rate, not for all it drew."""
+    timer = _check_overhead().PairedTimer({})
+    timer.pairs = [([1.0, 10], [2.0, 10]),   # 0.1 s per example drawn, 0.2 s checked
+                   ([4.0, 10], [0.5, 1]),    # xfailed after one example: 0.4 s per example drawn
+                   ([0.0, 0], [9.0, 3])]     # no draw-only examples (a stub the property rejected): left out
+    assert timer.examples() == 11
+    drawn, checked = timer.per_example()
+    assert drawn == pytest.approx((0.1 * 10 + 0.4 * 1) / 11)
+    assert checked == pytest.approx(2.5 / 11)
