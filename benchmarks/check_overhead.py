@@ -7,19 +7,17 @@ same examples (``ci`` is derandomized and no draw depends on a check's result), 
 
     ratio = (time of the test calls with the checks) / (time of the same calls drawing only)
 
-Each test's draw-only time counts per example it ran and is weighted by the examples its checked call ran:
-a known torch bug (xfail, skip mode) stops the checked call after its first failing example while the
-draw-only call draws the test's every example, and a plain sum would average two different mixes of tests.
-
 Pairing each test's two calls seconds apart cancels the machine's drift: the 2-core VM runs the same
 command up to 20-25% slower from one minute to the next, which made a comparison of two whole runs (the
 script's first design) swing between 1.7x and 2.1x for unchanged code.
 
 Times are the tests' call phases (not collection or fixtures), examples are counted by
 :mod:`conformance.stats`; ``--repeat`` runs the family again and the median run's ratio counts. Known torch
-bugs (xfailed tests) run in both calls: their failures are shrunk in the checked call, which is part of what
-the checks cost. In the ``out=`` family the stubbed call still computes the functional result, which the
-property needs to draw ``out`` tensors of the right shapes.
+bugs (xfailed tests) run in both calls, but the checked call stops at its first failing example (the plugin
+does not shrink expected failures) while the draw-only call draws them all; so each test's draw-only time
+counts at its own rate per example, weighted by the examples its checked call ran, rather than the two sides
+averaging over different mixes of tests. In the ``out=`` family the stubbed call still computes the
+functional result, which the property needs to draw ``out`` tensors of the right shapes.
 
 Usage: python benchmarks/check_overhead.py [--family NAME ...] [--repeat N]
 """
