@@ -66,7 +66,7 @@ FAMILIES = {
 
 class PairedTimer:
     """A pytest plugin calling each test twice, back to back: drawing only (``stubs`` in place) and as the
-    suite runs it; it sums each kind's call time and examples."""
+    suite runs it; it records each call's time and examples, per test."""
 
     def __init__(self, stubs: dict):
         self.stubs = stubs
@@ -102,17 +102,20 @@ class PairedTimer:
             if not draw_first:
                 self._draw_only(item, drawn)
 
+    def _counted(self) -> list[tuple[list, list]]:
+        """The tests where both calls ran examples."""
+        return [(drawn, checked) for drawn, checked in self.pairs if drawn[1] and checked[1]]
+
     def examples(self) -> int:
         """Examples the checked calls ran, in tests whose draw-only call ran some too."""
-        return sum(checked[1] for drawn, checked in self.pairs if drawn[1] and checked[1])
+        return sum(checked[1] for _, checked in self._counted())
 
     def per_example(self) -> tuple[float, float]:
         """Seconds per example drawing only (each test's rate, weighted by its checked examples), and drawing
         and checking, over the tests where both calls ran examples."""
-        pairs = [(drawn, checked) for drawn, checked in self.pairs if drawn[1] and checked[1]]
         examples = max(self.examples(), 1)
-        draw = sum(drawn[0] / drawn[1] * checked[1] for drawn, checked in pairs)
-        return draw / examples, sum(checked[0] for _, checked in pairs) / examples
+        draw = sum(drawn[0] / drawn[1] * checked[1] for drawn, checked in self._counted())
+        return draw / examples, sum(checked[0] for _, checked in self._counted()) / examples
 
 
 @contextlib.contextmanager

@@ -65,5 +65,6 @@ def main() -> None:
         print(f"speed-up -n {workers} over -n {base}: {median[base] / median[workers]:.2f}x "
               f"(median walls {median[base]:.1f} s / {median[workers]:.1f} s; by round: {rounds})")
 
+
 if __name__ == "__main__":
     main()

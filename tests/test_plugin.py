@@ -10,7 +10,6 @@ import textwrap
 from .subprocess_runs import SUITE, one_error_line, run
 
 
-
 def test_import_has_no_side_effects():
     code = textwrap.dedent("""
         import torch, hypothesis, hypothesis.errors
@@ -33,7 +32,6 @@ def test_import_has_no_side_effects():
     """)
     result = run(["-c", code], python=True)
     assert result.returncode == 0 and "clean" in result.stdout, result.stderr
-
 
 
 def test_collection_builds_no_optimizer(tmp_path):
